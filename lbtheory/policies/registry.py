@@ -1,0 +1,48 @@
+"""A registry mapping a policy's name to a factory: ``make_policy("fcfs")``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from lbtheory.errors import ConfigError
+from lbtheory.policies.base import Policy
+
+_REGISTRY: dict[str, Callable[..., Policy]] = {}
+
+
+def register(name: str, factory: Callable[..., Policy]) -> None:
+    """Make ``factory`` available as ``name`` (a name may be registered once)."""
+    if name in _REGISTRY and _REGISTRY[name] is not factory:
+        raise ConfigError(f"policy name {name!r} is already registered")
+    _REGISTRY[name] = factory
+
+
+def policy_names() -> list[str]:
+    """The registered names, sorted."""
+    _load_builtins()
+    return sorted(_REGISTRY)
+
+
+def make_policy(name: str, **params: Any) -> Policy:
+    """A fresh policy object by name; ``params`` go to its constructor."""
+    _load_builtins()
+    try:
+        factory = _REGISTRY[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown policy {name!r}; choose one of: {', '.join(sorted(_REGISTRY))}"
+        ) from None
+    return factory(**params)
+
+
+def _load_builtins() -> None:
+    if _REGISTRY:
+        return
+    from lbtheory.policies.fcfs import FCFS
+    from lbtheory.policies.jsq import JSQTokens
+    from lbtheory.policies.random_policy import RandomPolicy
+    from lbtheory.policies.round_robin import RoundRobin
+
+    for cls in (FCFS, JSQTokens, RoundRobin, RandomPolicy):
+        register(cls.name, cls)
