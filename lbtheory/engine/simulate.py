@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
 from lbtheory.engine import transition as tr
 from lbtheory.engine.records import RequestRecord, RunResult, StepRecord
 from lbtheory.engine.state import (
+    CAPACITY,
     CLOCK,
     IDLE_GAP,
     LAST_ADMIT_STEP,
+    N_DONE,
     N_WIN,
     STEP,
     State,
@@ -45,6 +48,8 @@ def simulate(
     *,
     seed: int | None = None,
     compiled: bool | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    progress_every_steps: int = 4096,
 ) -> RunResult:
     """Run ``workload`` on the cluster of ``config`` under ``policy`` (MODEL.md, exactly).
 
@@ -56,6 +61,8 @@ def simulate(
         seed: recorded in the result; used to make ``rng`` when none is given.
         compiled: run a :class:`KernelPolicy` inside the compiled loop (default: whenever possible).
             ``False`` forces the Python loop, which builds an :class:`EpochView` at every epoch.
+        progress: called as ``progress(requests_finished, steps_done)`` every ``progress_every_steps``
+            steps and at the end (for progress bars on long runs).
     """
     pol = make_policy(policy) if isinstance(policy, str) else policy
     check_inputs(workload, config, pol)
@@ -75,20 +82,34 @@ def simulate(
     if use_kernel:
         assert isinstance(pol, KernelPolicy)
         scratch = [np.empty(R, np.int64) for _ in range(5)]
-        while tr.run_kernel(st, type(pol).kernel, pol.pstate, rng, *scratch) == tr.FULL:
-            st = grow_records(st, 2 * int(st.ist[STEP]) + 64)
+        kernel = type(pol).kernel
+        status = tr.FULL
+        while status == tr.FULL:
+            step = int(st.ist[STEP])
+            if step >= st.rec_dt.size:
+                st = grow_records(st, 2 * step + 64)
+            # pause at the next progress point (the compiled loop stops when STEP reaches CAPACITY)
+            st.ist[CAPACITY] = min(st.rec_dt.size, step + progress_every_steps)
+            status = tr.run_kernel(st, kernel, pol.pstate, rng, *scratch)
+            if progress is not None:
+                progress(int(st.ist[N_DONE]), int(st.ist[STEP]))
     else:
         empty = Admission.empty()
         status = tr.CONTINUE
         while status == tr.CONTINUE:
-            if st.ist[STEP] >= st.rec_dt.size:
-                st = grow_records(st, 2 * int(st.ist[STEP]) + 64)
+            step = int(st.ist[STEP])
+            if step >= st.rec_dt.size:
+                st = grow_records(st, 2 * step + 64)
+            if progress is not None and step % progress_every_steps == 0 and step:
+                progress(int(st.ist[N_DONE]), step)
             adm = pol.decide(_view(st)) if tr.epoch_open(st) else empty
             req = np.ascontiguousarray(adm.requests, np.int64)
             wrk = np.ascontiguousarray(adm.workers, np.int64)
             if req.shape != wrk.shape or req.ndim != 1:
                 raise ValueError(f"policy {pol.name!r} returned requests and workers of different shapes")
             status = tr.advance(st, req, wrk, req.size)
+        if progress is not None:
+            progress(int(st.ist[N_DONE]), int(st.ist[STEP]))
     wall_s = time.perf_counter() - t0
     return _result(st, workload, config, pol, seed, {"engine": "compiled" if use_kernel else "python",
                                                       "wall_s": wall_s})

@@ -28,7 +28,7 @@ SLOTS = 7
 WINDOW = 8
 OPEN_LOOP = 9  # 1 for open-loop arrivals
 RECORD_LOADS = 10
-CAPACITY = 11  # rows available in the step records
+CAPACITY = 11  # the compiled loop pauses when STEP reaches this (<= rows in the step records)
 # indices into State.fst (float64 scalars)
 CLOCK = 0
 IDLE_GAP = 1  # time the clock jumped over with nothing active and nothing waiting (open loop)

@@ -24,16 +24,20 @@ def policy_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def make_policy(name: str, **params: Any) -> Policy:
-    """A fresh policy object by name; ``params`` go to its constructor."""
+def policy_factory(name: str) -> Callable[..., Policy]:
+    """The factory registered as ``name`` (ConfigError listing the valid names otherwise)."""
     _load_builtins()
     try:
-        factory = _REGISTRY[name]
+        return _REGISTRY[name]
     except KeyError:
         raise ConfigError(
             f"unknown policy {name!r}; choose one of: {', '.join(sorted(_REGISTRY))}"
         ) from None
-    return factory(**params)
+
+
+def make_policy(name: str, **params: Any) -> Policy:
+    """A fresh policy object by name; ``params`` go to its constructor."""
+    return policy_factory(name)(**params)
 
 
 def _load_builtins() -> None:

@@ -1,0 +1,135 @@
+"""BF-IO (balance future, integer optimisation): the paper's policy as a real integer program.
+
+At each admission epoch (step k) the policy solves (MODEL.md, "BF-IO")
+
+    minimise   Σ_{h=0..H} [ G · max_g L̂_g(k+h) − Σ_g L̂_g(k+h) ]
+    subject to each window request going to at most one worker, worker g taking at most f_g = B − n_g,
+               and Σ_{j,g} x_{j,g} = min(Σ_g f_g, n) (every free slot filled when the window allows),
+
+with L̂_g(k+h) the predicted load h steps ahead (:mod:`lbtheory.policies.bfio_problem`). ``solver="exact"``
+solves it to optimality with HiGHS (small instances only); ``solver="fast"`` (the default) runs the compiled
+envelope-filling and local-search solver of :mod:`lbtheory.policies.bfio_fast`. With H = 0 only the current
+step counts, L̂_g(k) = L_g + Σ_j x_{j,g} s_j, and no prediction is read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import ClassVar, Literal
+
+import numpy as np
+
+from lbtheory.errors import ConfigError
+from lbtheory.policies.base import Admission, EpochView, Policy
+from lbtheory.policies.bfio_fast import fast_assign
+from lbtheory.policies.bfio_problem import (
+    EpochProblem,
+    IntArray,
+    check_assignment,
+    predicted_imbalance,
+    predicted_loads,
+    solve_exact,
+)
+
+__all__ = [
+    "BFIO",
+    "BFIOConfig",
+    "EpochProblem",
+    "check_assignment",
+    "predicted_imbalance",
+    "predicted_loads",
+    "solve_exact",
+    "solve_fast",
+]
+
+Solver = Literal["fast", "exact"]
+
+
+def _int_at_least(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if value < minimum:
+        raise ConfigError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class BFIOConfig:
+    """Parameters of BF-IO.
+
+    Attributes:
+        horizon: H >= 0, the lookahead in decode steps (H = 0: the paper's guaranteed variant, no
+            predictions needed).
+        solver: "fast" (compiled heuristic, any size) or "exact" (HiGHS MILP, small instances).
+        candidates: K >= 1, requests examined either side of a target prompt size by the fast solver.
+        max_passes: local-search passes of the fast solver (0: filling only).
+        budget: the most ΔΦ evaluations the fast solver's local search may spend per epoch.
+        time_limit_s: the exact solver's time limit per epoch (s); it raises if optimality is not proved.
+    """
+
+    horizon: int = 0
+    solver: Solver = "fast"
+    candidates: int = 8
+    max_passes: int = 4
+    budget: int = 20_000
+    time_limit_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        _int_at_least("horizon (H)", self.horizon, 0)
+        if self.solver not in ("fast", "exact"):
+            raise ConfigError(f"solver must be 'fast' or 'exact', got {self.solver!r}")
+        _int_at_least("candidates (K)", self.candidates, 1)
+        _int_at_least("max_passes", self.max_passes, 0)
+        _int_at_least("budget", self.budget, 0)
+        t = self.time_limit_s
+        if isinstance(t, bool) or not isinstance(t, int | float) or not t > 0:
+            raise ConfigError(f"time_limit_s must be a number > 0, got {t!r}")
+
+
+def solve_fast(problem: EpochProblem, config: BFIOConfig | None = None) -> IntArray:
+    """A feasible assignment by the fast solver (window position -> worker, −1: stays waiting)."""
+    cfg = BFIOConfig(horizon=problem.horizon) if config is None else config
+    return fast_assign(
+        problem.base,
+        problem.free,
+        problem.prompt,
+        problem.predictions_or_ones(),
+        cfg.candidates,
+        cfg.max_passes,
+        cfg.budget,
+    )
+
+
+class BFIO(Policy):
+    """BF-IO: minimise the predicted imbalance over the next H steps (``BFIO(horizon=20)``)."""
+
+    name: ClassVar[str] = "bfio"
+
+    def __init__(
+        self,
+        horizon: int = 0,
+        solver: Solver = "fast",
+        candidates: int = 8,
+        max_passes: int = 4,
+        budget: int = 20_000,
+        time_limit_s: float = 60.0,
+    ) -> None:
+        self.config = BFIOConfig(horizon, solver, candidates, max_passes, budget, time_limit_s)
+        #: only a lookahead reads ô (H = 0 never touches predictions).
+        self.needs_predictions = self.config.horizon > 0
+
+    def problem(self, view: EpochView) -> EpochProblem:
+        """The epoch's integer program."""
+        return EpochProblem.from_view(view, self.config.horizon)
+
+    def decide(self, view: EpochView) -> Admission:
+        problem = self.problem(view)
+        if self.config.solver == "exact":
+            assign = solve_exact(problem, time_limit_s=self.config.time_limit_s)
+        else:
+            assign = solve_fast(problem, self.config)
+        pos = np.flatnonzero(assign >= 0)
+        return Admission(view.window_requests[pos].copy(), assign[pos].astype(np.int64))
+
+    def describe(self) -> dict[str, object]:
+        return {"name": self.name, **asdict(self.config)}

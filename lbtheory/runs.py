@@ -1,0 +1,169 @@
+"""One simulation described by plain values (a :class:`RunSpec`) and executed by a pure function.
+
+The command line, the experiments and the sweep runner all go through :func:`execute`, so a result file's
+``config`` block is enough to rerun it. Seeds: ``SeedSequence(seed).spawn(3)`` gives independent streams
+for the workload, the predictions and the policy.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from lbtheory.engine import RunResult, simulate
+from lbtheory.errors import ConfigError
+from lbtheory.hardware import HardwareProfile, get_profile
+from lbtheory.metrics import Summary, summarize
+from lbtheory.model import ClusterConfig, SimConfig, StepTimeModel
+from lbtheory.policies import Policy, make_policy
+from lbtheory.policies.registry import policy_factory
+from lbtheory.workloads import (
+    Workload,
+    apply_predictions,
+    load_trace,
+    make_workload,
+    poisson_arrivals,
+    shared_trace_path,
+)
+
+Arrivals = Literal["saturated", "trace", "poisson"]
+Predictions = Literal["exact", "noisy", "none"]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything that defines one run, as plain values.
+
+    Attributes:
+        workload: a generator name (``lbtheory.workloads.WORKLOADS``) or ``None`` when ``trace`` is given.
+        trace: a trace file, used in its order.
+        requests: N (generators: required; traces: the first N, default all).
+        workers, slots, pool: G, B, R (R default 4G).
+        policy: a registered policy name; ``policy_params`` its keyword arguments (e.g. horizon).
+        arrivals: "saturated" (the paper's pool), "trace" (the trace's timestamps) or "poisson".
+        rate_per_s: the Poisson arrival rate (requests per second).
+        predictions: what policies are told about output lengths; ``noise_delta`` δ for "noisy"
+            (ô = round(o·U[1−δ, 1+δ])).
+        profile: a hardware profile name; ``step_overhead_s`` / ``token_time_s`` override its C and t.
+        seed: the root seed.
+        shared_trace: a shared trace name to prefer over the calibrated generator of the same name
+            (``burst``, ``arxiv``...); set by callers that want the real file when it is present.
+    """
+
+    workers: int
+    slots: int
+    policy: str
+    workload: str | None = "synthetic"
+    trace: str | None = None
+    requests: int | None = None
+    pool: int | None = None
+    policy_params: tuple[tuple[str, Any], ...] = ()
+    arrivals: Arrivals = "saturated"
+    rate_per_s: float | None = None
+    predictions: Predictions = "exact"
+    noise_delta: float = 0.0
+    profile: str = "paper"
+    step_overhead_s: float | None = None
+    token_time_s: float | None = None
+    seed: int = 0
+    record_worker_loads: bool = True
+    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if (self.workload is None) == (self.trace is None):
+            raise ConfigError("give exactly one of workload (a generator name) and trace (a file)")
+        if self.trace is None and self.requests is None:
+            raise ConfigError("a generated workload needs requests (N)")
+        if self.requests is not None and self.requests < 1:
+            raise ConfigError(f"requests must be >= 1, got {self.requests}")
+        if self.arrivals not in ("saturated", "trace", "poisson"):
+            raise ConfigError(f"arrivals must be saturated, trace or poisson, got {self.arrivals!r}")
+        if self.arrivals == "poisson" and (self.rate_per_s is None or self.rate_per_s <= 0):
+            raise ConfigError("arrivals='poisson' needs rate_per_s > 0")
+        if self.predictions not in ("exact", "noisy", "none"):
+            raise ConfigError(f"predictions must be exact, noisy or none, got {self.predictions!r}")
+        if not 0 <= self.noise_delta < 1:
+            raise ConfigError(f"noise_delta must be in [0, 1), got {self.noise_delta}")
+        ClusterConfig(self.workers, self.slots, self.pool)  # validates G, B, R
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        d = asdict(self)
+        d["policy_params"] = dict(self.policy_params)
+        return d
+
+
+def build_policy(spec: RunSpec) -> Policy:
+    """The spec's policy, with its parameters checked against the constructor's signature."""
+    params = dict(spec.policy_params)
+    factory = policy_factory(spec.policy)
+    accepted = inspect.signature(factory).parameters
+    for key in params:
+        if key not in accepted:
+            raise ConfigError(f"policy {spec.policy!r} takes no parameter {key!r}")
+    return make_policy(spec.policy, **params)
+
+
+def build_workload(spec: RunSpec, rng_workload: np.random.Generator,
+                   rng_predictions: np.random.Generator) -> Workload:
+    """The spec's requests, arrivals and predictions."""
+    if spec.trace is not None:
+        w = load_trace(spec.trace)
+        if spec.requests is not None:
+            w = w.head(min(spec.requests, w.n_requests))
+    else:
+        assert spec.workload is not None and spec.requests is not None
+        w = make_workload(spec.workload, spec.requests, rng_workload)
+    if spec.arrivals == "trace" and w.arrival_time_s is None:
+        raise ConfigError(f"arrivals='trace' but workload {w.name!r} has no timestamps")
+    if spec.arrivals == "poisson":
+        assert spec.rate_per_s is not None
+        w = w.with_arrivals(poisson_arrivals(w.n_requests, spec.rate_per_s, rng_workload))
+    w = apply_predictions(w, spec.predictions, rng_predictions, spec.noise_delta)
+    return w
+
+
+def resolve_trace(name: str) -> str | None:
+    """The path of a shared trace if it is on disk, else None (the caller uses the calibrated generator)."""
+    path = shared_trace_path(name)
+    return None if path is None else str(path)
+
+
+def sim_config(spec: RunSpec) -> tuple[SimConfig, HardwareProfile]:
+    """The engine config and hardware profile of a spec (overrides of C and t applied)."""
+    prof = get_profile(spec.profile, spec.slots)
+    step = StepTimeModel(
+        prof.step_time.step_overhead_s if spec.step_overhead_s is None else spec.step_overhead_s,
+        prof.step_time.token_time_s if spec.token_time_s is None else spec.token_time_s,
+    )
+    cfg = SimConfig(
+        ClusterConfig(spec.workers, spec.slots, spec.pool),
+        step,
+        arrivals="saturated" if spec.arrivals == "saturated" else "open",
+        record_worker_loads=spec.record_worker_loads,
+    )
+    return cfg, prof
+
+
+def execute(spec: RunSpec, *, progress: Any = None) -> tuple[RunResult, Summary]:
+    """Run one spec: build the workload and policy from the seed, simulate, summarise."""
+    ss_workload, ss_pred, ss_policy = np.random.SeedSequence(spec.seed).spawn(3)
+    workload = build_workload(spec, np.random.default_rng(ss_workload), np.random.default_rng(ss_pred))
+    cfg, prof = sim_config(spec)
+    policy = build_policy(spec)
+    result = simulate(
+        workload, cfg, policy, np.random.default_rng(ss_policy), seed=spec.seed, progress=progress
+    )
+    return result, summarize(result, prof.power)
+
+
+def trace_or_generator(name: str) -> tuple[str | None, str | None, str]:
+    """(trace path, generator name, note): the shared file when present, else its calibrated generator."""
+    path = resolve_trace(name)
+    if path is not None:
+        return path, None, f"{name}: shared trace {Path(path).name}"
+    return None, name, f"{name}: shared trace not found, using the calibrated generator"

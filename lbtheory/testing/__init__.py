@@ -1,0 +1,1 @@
+"""Public hypothesis strategies for testing policies, engines and bounds."""
