@@ -2,18 +2,19 @@
 
 Writes ``lbtheory/workloads/calibration/<name>.json`` for each trace in ``../shared/data`` (or
 ``$LBTHEORY_DATA``): statistics of the trace, not the trace itself. The calibrated generators in
-:mod:`lbtheory.workloads.calibrated` sample from these profiles, so a user without the shared data can
-still run every experiment.
+:mod:`lbtheory.workloads.calibrated` sample from these profiles, so a user without the shared data
+can still run every experiment.
 
 Statistics written (per length, prompt s and output o, in tokens):
-    n, mean, sd (population, ddof=0), min, max, and the order-statistic quantiles
-    q(p) = the smallest x with F_N(x) >= p (numpy ``method="inverted_cdf"``), with q(0) = min and
-    q(1) = max, at the probability grid PROBS below: 41 equally spaced levels p = 0, 0.025, ..., 1
-    plus tail levels 0.001, 0.005, 0.01, 0.99, 0.995, 0.999. Since log is increasing, log q(p) is the
-    p-quantile of log s, so these are the log-length quantiles too.
-    spearman: Spearman's rank correlation of (s, o), ties given average ranks.
+    n, mean, sd (population, ddof=0), min, max, and the order-statistic quantiles q(p) = the
+    smallest x with F_N(x) >= p (numpy ``method="inverted_cdf"``), with q(0) = min and q(1) = max,
+    at the probability grid PROBS below: 41 equally spaced levels p = 0, 0.025, ..., 1 plus tail
+    levels 0.001, 0.005, 0.01, 0.99, 0.995, 0.999. Since log is increasing, log q(p) is the
+    p-quantile of log s, so these are the log-length quantiles too. spearman: Spearman's rank
+    correlation of (s, o), ties given average ranks.
 For the Azure traces also: the arrival rate (N - 1) / (t_N - t_1) in requests per second and the
-coefficient of variation sd/mean of the inter-arrival gaps t_{i+1} - t_i.
+coefficient of variation sd/mean of the inter-arrival gaps t_{i+1} - t_i, and the gaps' quantiles
+(seconds, same grid and method, rounded to 0.1 µs).
 
 Usage: python experiments/calibrate_traces.py [DATA_DIR]
 """
@@ -31,18 +32,22 @@ from lbtheory.workloads import shared_trace_path
 from lbtheory.workloads.traces import load_trace
 
 PROBS = np.unique(
-    np.round(np.concatenate([np.linspace(0.0, 1.0, 41), [0.001, 0.005, 0.01, 0.99, 0.995, 0.999]]), 6)
+    np.round(
+        np.concatenate([np.linspace(0.0, 1.0, 41), [0.001, 0.005, 0.01, 0.99, 0.995, 0.999]]), 6
+    )
 )
 
 SOURCES = {
     "burst": (
-        "burst_data_8000.json: a seed-42 sample of 8,000 requests of BurstGPT (HPMLL/BurstGPT, KDD 2025; "
-        "Azure OpenAI GPT usage logs), as shipped with Echoscd/Load-Balancing-Release",
+        "burst_data_8000.json: a seed-42 sample of 8,000 requests of BurstGPT "
+        "(HPMLL/BurstGPT, KDD 2025; Azure OpenAI GPT usage logs), "
+        "as shipped with Echoscd/Load-Balancing-Release",
         "CC-BY-4.0",
     ),
     "arxiv": (
-        "arxiv_data_8000.json: arXiv summarization (ccdv/arxiv-summarization), article -> abstract, "
-        "GPT-2 tokenizer, 8,000 requests, as shipped with Echoscd/Load-Balancing-Release",
+        "arxiv_data_8000.json: arXiv summarization (ccdv/arxiv-summarization), "
+        "article -> abstract, GPT-2 tokenizer, 8,000 requests, "
+        "as shipped with Echoscd/Load-Balancing-Release",
         "upstream dataset terms (ccdv/arxiv-summarization)",
     ),
     "longbench": (
@@ -98,6 +103,9 @@ def profile(name: str, path: Path) -> dict[str, object]:
             "rate_per_s": float((w.n_requests - 1) / (w.arrival_time_s[-1] - w.arrival_time_s[0])),
             "gap_cv": float(gaps.std() / gaps.mean()),
             "duration_s": float(w.arrival_time_s[-1] - w.arrival_time_s[0]),
+            "gap_quantiles_s": [
+                round(float(v), 7) for v in np.quantile(gaps, PROBS, method="inverted_cdf")
+            ],
         }
     return out
 

@@ -12,7 +12,7 @@ from typing import Any
 from lbtheory.errors import LbtheoryError
 
 
-def _add_simulate(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_simulate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "simulate",
         help="run one simulation and write summary.json, steps.csv, requests.csv, config.json",
@@ -139,7 +139,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_lists(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_lists(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("policies", help="list the registered policies")
     p.set_defaults(func=_cmd_policies)
     q = sub.add_parser("workloads", help="list the workload generators")

@@ -55,7 +55,8 @@ def compare(d: dict[str, Any], policy: str, r: RunResult) -> CaseCheck:
     """Compare our run ``r`` with the authors' run of ``policy`` in case ``d``."""
     ref = d["policies"][policy]
     loads_ref = np.asarray(ref["start_of_step_loads"], np.int64)
-    same_shape = r.steps.loads is not None and r.steps.loads.shape == loads_ref.shape
+    loads = r.steps.loads
+    same_loads = loads is not None and loads.shape == loads_ref.shape and np.array_equal(loads, loads_ref)
     times = np.concatenate([r.requests.finish_time_s - np.asarray(ref["finish_time_s"]),
                             r.requests.admit_time_s - np.asarray(ref["admit_time_s"])])
     s = summarize(r)
@@ -65,7 +66,7 @@ def compare(d: dict[str, Any], policy: str, r: RunResult) -> CaseCheck:
         policy=policy,
         steps_ours=r.steps.n_steps,
         steps_ref=int(ref["steps"]),
-        loads_equal=bool(same_shape and np.array_equal(r.steps.loads, loads_ref)),
+        loads_equal=bool(same_loads),
         workers_equal=bool(np.array_equal(r.requests.worker, np.asarray(ref["worker"]))),
         max_abs_time_diff_s=float(np.abs(times).max()),
         throughput_ours=s.window.throughput_tok_per_s,

@@ -42,6 +42,7 @@ class RunSpec:
         workload: a generator name (``lbtheory.workloads.WORKLOADS``) or ``None`` when ``trace`` is given.
         trace: a trace file, used in its order.
         requests: N (generators: required; traces: the first N, default all).
+        trace_order: "given" (the file's order) or "shuffled" (a seeded permutation, for replicates).
         workers, slots, pool: G, B, R (R default 4G).
         policy: a registered policy name; ``policy_params`` its keyword arguments (e.g. horizon).
         arrivals: "saturated" (the paper's pool), "trace" (the trace's timestamps) or "poisson".
@@ -60,6 +61,7 @@ class RunSpec:
     workload: str | None = "synthetic"
     trace: str | None = None
     requests: int | None = None
+    trace_order: Literal["given", "shuffled"] = "given"
     pool: int | None = None
     policy_params: tuple[tuple[str, Any], ...] = ()
     arrivals: Arrivals = "saturated"
@@ -84,6 +86,8 @@ class RunSpec:
             raise ConfigError(f"arrivals must be saturated, trace or poisson, got {self.arrivals!r}")
         if self.arrivals == "poisson" and (self.rate_per_s is None or self.rate_per_s <= 0):
             raise ConfigError("arrivals='poisson' needs rate_per_s > 0")
+        if self.trace_order not in ("given", "shuffled"):
+            raise ConfigError(f"trace_order must be given or shuffled, got {self.trace_order!r}")
         if self.predictions not in ("exact", "noisy", "none"):
             raise ConfigError(f"predictions must be exact, noisy or none, got {self.predictions!r}")
         if not 0 <= self.noise_delta < 1:
@@ -113,6 +117,8 @@ def build_workload(spec: RunSpec, rng_workload: np.random.Generator,
     """The spec's requests, arrivals and predictions."""
     if spec.trace is not None:
         w = load_trace(spec.trace)
+        if spec.trace_order == "shuffled":
+            w = w.permuted(rng_workload.permutation(w.n_requests))
         if spec.requests is not None:
             w = w.head(min(spec.requests, w.n_requests))
     else:

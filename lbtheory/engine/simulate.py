@@ -137,7 +137,7 @@ def _view(st: State) -> EpochView:
         clock_s=float(st.fst[CLOCK]),
         slots=int(st.slot_req.shape[1]),
         loads=st.load.copy(),
-        active_counts=st.count.copy(),
+        active_counts=st.active_count.copy(),
         window_requests=win,
         window_prompt_tokens=st.prompt[win],
         window_predicted_output_tokens=st.pred[win] if has_pred else None,

@@ -52,7 +52,7 @@ class State(NamedTuple):
     finish_time: NDArray[np.float64]
     in_window: NDArray[np.bool_]
     load: NDArray[np.int64]
-    count: NDArray[np.int64]
+    active_count: NDArray[np.int64]
     slot_req: NDArray[np.int64]  # (G, B): request in each slot, -1 if free
     slot_of: NDArray[np.int64]  # slot index of each admitted request
     cal_head: NDArray[np.int64]
@@ -104,7 +104,7 @@ def new_state(workload: Workload, config: SimConfig, capacity: int) -> State:
         finish_time=np.full(n, np.nan),
         in_window=np.zeros(n, np.bool_),
         load=np.zeros(G, np.int64),
-        count=np.zeros(G, np.int64),
+        active_count=np.zeros(G, np.int64),
         slot_req=np.full((G, B), -1, np.int64),
         slot_of=np.full(n, -1, np.int64),
         cal_head=np.full(int(workload.output_tokens.max()) + 1, -1, np.int64),
@@ -123,7 +123,7 @@ def new_state(workload: Workload, config: SimConfig, capacity: int) -> State:
 def grow_records(st: State, capacity: int) -> State:
     """The same state with step records able to hold ``capacity`` steps (rows already written are kept)."""
 
-    def grow(a: NDArray) -> NDArray:  # type: ignore[type-arg]
+    def grow(a: NDArray) -> NDArray:
         if a.shape[0] == 0:
             return a
         b = np.empty((capacity, *a.shape[1:]), a.dtype)

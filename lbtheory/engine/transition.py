@@ -86,7 +86,7 @@ def admit(st: State, req, wrk, n) -> None:
             raise ValueError("policy admitted a request that is not in the window (or twice)")
         if g < 0 or g >= G:
             raise ValueError("policy chose a worker index outside 0..G-1")
-        if st.count[g] >= B:
+        if st.active_count[g] >= B:
             raise ValueError("policy exceeded a worker's free slots")
         st.in_window[i] = False
         b = 0
@@ -98,7 +98,7 @@ def admit(st: State, req, wrk, n) -> None:
         st.admit_step[i] = k
         st.admit_time[i] = st.fst[CLOCK]
         st.load[g] += st.prompt[i]
-        st.count[g] += 1
+        st.active_count[g] += 1
         fin = k + st.output[i] - 1
         st.finish_step[i] = fin
         c = fin % n_cal
@@ -146,7 +146,7 @@ def decode(st: State, n_admitted) -> int:
     fst[CLOCK] += dt
     now = fst[CLOCK]
     for g in range(G):
-        st.load[g] += st.count[g]
+        st.load[g] += st.active_count[g]
     # completions: the calendar bucket of step k
     c = k % st.cal_head.size
     i = st.cal_head[c]
@@ -155,7 +155,7 @@ def decode(st: State, n_admitted) -> int:
     while i >= 0:
         g = st.worker[i]
         st.load[g] -= st.prompt[i] + st.output[i]
-        st.count[g] -= 1
+        st.active_count[g] -= 1
         st.slot_req[g, st.slot_of[i]] = -1
         st.finish_time[i] = now
         done += 1
@@ -198,7 +198,7 @@ def run_kernel(st: State, kernel, pstate, rng, win_prompt, win_pred, pos, req, w
         n = 0
         if epoch_open(st):
             n_win = gather_window(st, win_prompt, win_pred)
-            n = kernel(st.load, st.count, ist[SLOTS], win_prompt, win_pred, n_win, pstate, rng, pos, wrk)
+            n = kernel(st.load, st.active_count, ist[SLOTS], win_prompt, win_pred, n_win, pstate, rng, pos, wrk)
             for j in range(n):
                 req[j] = st.window[pos[j]]
         status = advance(st, req, wrk, n)

@@ -93,6 +93,21 @@ class Workload:
             meta=dict(self.meta),
         )
 
+    def permuted(self, order: IntArray) -> Workload:
+        """The requests in the order ``order`` (a permutation of 0..N−1); arrival times are kept in place
+        (request ``order[j]`` arrives at the j-th arrival time)."""
+        order = np.asarray(order, dtype=np.int64)
+        if order.shape != (self.n_requests,) or not np.array_equal(np.sort(order), np.arange(self.n_requests)):
+            raise ConfigError("order must be a permutation of 0..N-1")
+        return Workload(
+            self.prompt_tokens[order],
+            self.output_tokens[order],
+            self.arrival_time_s,
+            None if self.predicted_output_tokens is None else self.predicted_output_tokens[order],
+            self.name,
+            {**self.meta, "permuted": True},
+        )
+
     def with_predictions(self, predicted_output_tokens: IntArray | None) -> Workload:
         """A copy whose policies see ô = predicted_output_tokens (None: no prediction)."""
         return Workload(

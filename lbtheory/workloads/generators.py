@@ -1,7 +1,7 @@
 """Synthetic request-length generators.
 
-Each generator is a pure function of ``(n_requests, rng)`` plus keyword parameters: it draws from the
-explicit ``numpy.random.Generator`` it is given (never from global state) and returns a
+Each generator is a pure function of ``(n_requests, rng)`` plus keyword parameters: it draws from
+the explicit ``numpy.random.Generator`` it is given (never from global state) and returns a
 :class:`~lbtheory.workloads.base.Workload` with no arrival times (the saturated pool) and no
 predictions. The same seed gives the same workload.
 
@@ -44,8 +44,15 @@ def check_rng(rng: object) -> np.random.Generator:
     return rng
 
 
-def check_real(name: str, value: object, *, low: float | None = None, high: float | None = None,
-               low_open: bool = False, high_open: bool = False) -> float:
+def check_real(
+    name: str,
+    value: object,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
     """value as a finite float inside the stated bounds, else ConfigError naming it."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise ConfigError(f"{name} must be a real number, got {value!r}")
@@ -94,13 +101,14 @@ def synthetic(
 ) -> Workload:
     """The paper authors' synthetic workload: a truncated, rounded bivariate normal.
 
-    (X_s, X_o) ~ N(μ, Σ) with μ = (prompt_mean, output_mean) and
-    Σ = [[σ_s², ρ σ_s σ_o], [ρ σ_s σ_o, σ_o²]] (defaults μ = (3200, 1200), σ = (2600, 700), ρ = −0.1).
-    A draw is kept iff rint(X_s) >= 1 and rint(X_o) >= 1; rejected draws are redrawn (vectorised, in
-    batches), and s = rint(X_s), o = rint(X_o). So (s, o) is the rounded normal *conditioned on*
-    X_s > 1/2 and X_o > 1/2, whose means exceed μ: with the defaults about 11% of prompt draws and 4%
-    of output draws fall below 1/2 (15% of pairs are redrawn), and E[s] ≈ 3727, E[o] ≈ 1255, not 3200
-    and 1200 (E[X_s | X_s > 1/2, X_o > 1/2] by quadrature; the test suite recomputes it).
+    (X_s, X_o) ~ N(μ, Σ),  μ = (prompt_mean, output_mean),
+    Σ = [[σ_s², ρ σ_s σ_o], [ρ σ_s σ_o, σ_o²]],  σ = (prompt_sd, output_sd),  ρ = correlation
+    (defaults μ = (3200, 1200), σ = (2600, 700), ρ = −0.1). A draw is kept iff rint(X_s) >= 1 and
+    rint(X_o) >= 1; rejected draws are redrawn (vectorised, in batches); then s = rint(X_s) and
+    o = rint(X_o). So (s, o) is the rounded normal *conditioned on* X_s > 1/2 and X_o > 1/2, whose
+    means exceed μ: with the defaults about 11% of prompt draws and 4% of output draws fall below
+    1/2 (15% of pairs are redrawn), and E[s] ≈ 3727, E[o] ≈ 1255, not 3200 and 1200
+    (E[X_s | X_s > 1/2, X_o > 1/2] by quadrature; the test suite recomputes it).
 
     The authors' generator (Echoscd/Load-Balancing-Release, ``generate_requests``) keeps draws with
     X > 0 and then rounds, so it can emit lengths of 0; ours never does.
@@ -119,7 +127,8 @@ def synthetic(
         bad = "prompt_mean" if p_s < p_o else "output_mean"
         val = ms if p_s < p_o else mo
         raise ConfigError(
-            f"{bad}={val} leaves under 0.1% of draws >= 1 token; rejection sampling would not finish"
+            f"{bad}={val} leaves under 0.1% of draws >= 1 token; "
+            "rejection sampling would not finish"
         )
     chol = np.array([[ss, 0.0], [rho * so, so * math.sqrt(1.0 - rho * rho)]])
     mu = np.array([ms, mo])
@@ -161,7 +170,8 @@ def uniform(
     """I.i.d. discrete uniform lengths, s and o independent.
 
     s ~ U{lo_s, ..., hi_s} and o ~ U{lo_o, ..., hi_o} (both ends included; prompt = (lo_s, hi_s),
-    output = (lo_o, hi_o), 1 <= lo <= hi). E[s] = (lo_s + hi_s)/2, Var[s] = ((hi_s − lo_s + 1)² − 1)/12.
+    output = (lo_o, hi_o), 1 <= lo <= hi).
+    E[s] = (lo_s + hi_s)/2,  Var[s] = ((hi_s − lo_s + 1)² − 1)/12.
     """
     n = check_n_requests(n_requests)
     check_rng(rng)
@@ -250,10 +260,11 @@ def pareto(
 ) -> Workload:
     """I.i.d. bounded (truncated) Pareto lengths, s and o independent.
 
-    X ~ Pareto(α) truncated to [x_min, x_max]: density f(x) = α x_min^α x^(−α−1) / (1 − (x_min/x_max)^α),
-    drawn by X = x_min · (1 − U·(1 − (x_min/x_max)^α))^(−1/α), U ~ U[0, 1); then s = rint(X) lies in
-    [x_min, x_max]. For α != 1 the mean is
-    E[X] = α x_min^α (x_max^(1−α) − x_min^(1−α)) / ((1 − α)(1 − (x_min/x_max)^α)).
+    X ~ Pareto(α) truncated to [x_min, x_max], with r = (x_min/x_max)^α:
+        density  f(x) = α x_min^α x^(−α−1) / (1 − r),
+        drawn as X = x_min · (1 − U·(1 − r))^(−1/α),  U ~ U[0, 1),
+        mean     E[X] = α x_min^α (x_max^(1−α) − x_min^(1−α)) / ((1 − α)(1 − r))  (α != 1);
+    then s = rint(X) lies in [x_min, x_max].
     """
     n = check_n_requests(n_requests)
     check_rng(rng)
@@ -312,9 +323,7 @@ def bimodal(
     s_o = check_real("output_sigma", output_sigma, low=0.0)
     is_long = rng.random(n) < pi
     z = rng.standard_normal((n, 2))
-    log_s = np.where(
-        is_long, math.log(m_lo) + s_lo * z[:, 0], math.log(m_sh) + s_sh * z[:, 0]
-    )
+    log_s = np.where(is_long, math.log(m_lo) + s_lo * z[:, 0], math.log(m_sh) + s_sh * z[:, 0])
     s = to_tokens(np.exp(log_s))
     o = to_tokens(m_o * np.exp(s_o * z[:, 1]))
     return Workload(

@@ -1,0 +1,40 @@
+# lbtheory: make install | test | check | bench | reproduce [FULL=1]
+PYTHON ?= python
+FULL ?=
+EXPFLAGS := $(if $(FULL),--full,)
+export HYPOTHESIS_PROFILE ?= ci
+
+.PHONY: install test test-all lint types check bench reproduce conformance baselines clean
+
+install:
+	$(PYTHON) -m pip install -e ".[dev]"
+
+test:
+	$(PYTHON) -m pytest -q
+
+test-all:  ## including the slow sweeps and searches
+	HYPOTHESIS_PROFILE=nightly $(PYTHON) -m pytest -q -m "slow or not slow"
+
+lint:
+	$(PYTHON) -m ruff check lbtheory tests experiments
+
+types:
+	$(PYTHON) -m mypy
+
+check: lint types test
+
+bench:
+	cd experiments && $(PYTHON) bench_engine.py
+
+# --- the claims, one file stem each: experiments/x.py -> results/x.json (+ figure, macros) ---
+conformance:
+	cd experiments && $(PYTHON) conformance.py
+
+baselines:
+	cd experiments && $(PYTHON) baselines.py $(EXPFLAGS)
+
+reproduce: conformance baselines
+	@echo "reproduce: done ($(if $(FULL),full,fast) tier); results in results/, figures in paper/figures/"
+
+clean:
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info

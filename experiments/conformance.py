@@ -1,0 +1,43 @@
+"""Replay the authors' conformance runs (shared/conformance) and report agreement.
+
+    python experiments/conformance.py
+
+Writes results/conformance.json. Needs ../shared/conformance (skips with a message otherwise).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import asdict
+
+from _common import RESULTS, ROOT
+
+from lbtheory.conformance import check_case
+from lbtheory.provenance import manifest, write_json
+
+
+def main() -> int:
+    src = ROOT.parent / "shared" / "conformance"
+    cases = sorted(src.glob("*.json")) if src.is_dir() else []
+    if not cases:
+        print(f"conformance: {src} not found; skipped")
+        return 0
+    t0 = time.perf_counter()
+    rows = []
+    print(f"{'case':18s} {'policy':11s} {'steps':>6s} {'loads':>6s} {'workers':>8s} {'max |dt| s':>11s}")
+    for path in cases:
+        for chk in check_case(path):
+            rows.append({**asdict(chk), "exact": chk.exact})
+            print(f"{chk.case:18s} {chk.policy:11s} {chk.steps_ours:6d} {'same' if chk.loads_equal else 'DIFF':>6s}"
+                  f" {'same' if chk.workers_equal else 'DIFF':>8s} {chk.max_abs_time_diff_s:11.2e}")
+    ok = all(r["exact"] for r in rows)
+    print(f"conformance: {sum(r['exact'] for r in rows)}/{len(rows)} runs reproduced exactly")
+    write_json(RESULTS / "conformance.json",
+               {"manifest": manifest({"cases": [p.name for p in cases]}, None, time.perf_counter() - t0),
+                "all_exact": ok, "rows": rows})
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

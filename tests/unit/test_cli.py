@@ -1,0 +1,124 @@
+"""The command line: its output files, its summary, and its errors on bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from lbtheory.cli import main
+
+SUMMARY_KEYS = {"throughput_tok_per_s", "tpot_s", "avg_imbalance_tokens", "avg_idle_fraction", "energy_j",
+                "duration_s"}
+
+
+def run(args: list[str]) -> int:
+    return main(args)
+
+
+def test_simulate_writes_the_promised_files(tmp_path: Path, capsys):
+    out = tmp_path / "run"
+    rc = run(["simulate", "--workload", "synthetic", "--requests", "300", "--workers", "4", "--slots", "8",
+              "--policy", "jsq_tokens", "--seed", "3", "--out", str(out)])
+    assert rc == 0
+    summary = json.loads((out / "summary.json").read_text())
+    for block in ("window", "whole_run"):
+        assert SUMMARY_KEYS <= set(summary[block])
+    assert summary["manifest"]["seed"] == 3
+    assert summary["manifest"]["config"]["spec"]["policy"] == "jsq_tokens"
+    with (out / "steps.csv").open() as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["step", "dt_s", "max_load", "sum_load", "imbalance", "idle_fraction", "active"]
+    assert len(rows) - 1 == summary["steps"]
+    for row in rows[1:6]:
+        G, mx, sm, imb = 4, int(row[2]), int(row[3]), int(row[4])
+        assert imb == G * mx - sm
+    with (out / "requests.csv").open() as fh:
+        req = list(csv.reader(fh))
+    assert req[0] == ["request", "worker", "admit_time_s", "finish_time_s"]
+    assert [int(r[0]) for r in req[1:]] == list(range(300))
+    assert (out / "config.json").is_file()
+    assert "throughput" in capsys.readouterr().out
+
+
+def test_same_seed_same_files(tmp_path: Path):
+    args = ["simulate", "--workload", "lognormal", "--requests", "200", "--workers", "3", "--slots", "4",
+            "--policy", "random", "--seed", "9", "--out"]
+    assert run([*args, str(tmp_path / "a")]) == 0
+    assert run([*args, str(tmp_path / "b")]) == 0
+    for name in ("steps.csv", "requests.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_trace_used_in_order_with_requests_head(tmp_path: Path):
+    trace = tmp_path / "t.csv"
+    trace.write_text("input_length,output_length\n10,2\n20,3\n30,1\n40,2\n")
+    out = tmp_path / "o"
+    assert run(["simulate", "--trace", str(trace), "--requests", "3", "--workers", "1", "--slots", "4",
+                "--policy", "fcfs", "--out", str(out)]) == 0
+    with (out / "requests.csv").open() as fh:
+        assert len(list(csv.reader(fh))) == 1 + 3
+    steps = (out / "steps.csv").read_text().splitlines()
+    assert steps[1].split(",")[2] == "60"  # 10 + 20 + 30 at step 0
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("input_length,output_length\n10,2\n20,x\n", "line 3"),
+        ("input_length,output_length\n10,2\n-5,3\n", "input_length"),
+        ("input_length,output_length\n10,0\n", "output_length"),
+        ("input_length,output_length\n", "empty"),
+        ("input_length\n10\n", "output"),
+    ],
+)
+def test_bad_trace_gets_a_clear_error_and_no_output(tmp_path: Path, capsys, content, needle):
+    trace = tmp_path / "bad.csv"
+    trace.write_text(content)
+    out = tmp_path / "o"
+    rc = run(["simulate", "--trace", str(trace), "--workers", "2", "--slots", "2", "--policy", "fcfs",
+              "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "bad.csv" in err and needle in err
+    assert not out.exists()
+    assert not any(p.name.startswith(".o.") for p in tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("flags", "needle"),
+    [
+        (["--workers", "0", "--slots", "2"], "workers"),
+        (["--workers", "2", "--slots", "0"], "slots"),
+        (["--workers", "2", "--slots", "2", "--pool", "0"], "pool"),
+        (["--workers", "2", "--slots", "2", "--policy", "nope"], "unknown policy"),
+        (["--workers", "2", "--slots", "2", "--horizon", "3"], "horizon"),
+        (["--workers", "2", "--slots", "2", "--arrivals", "poisson"], "rate"),
+    ],
+)
+def test_bad_settings_are_rejected(tmp_path: Path, capsys, flags, needle):
+    args = ["simulate", "--workload", "synthetic", "--requests", "10", *flags, "--out", str(tmp_path / "o")]
+    if "--policy" not in flags:
+        args += ["--policy", "fcfs"]
+    assert run(args) == 2
+    assert needle in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_refuses_to_overwrite_a_foreign_directory(tmp_path: Path, capsys):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me")
+    rc = run(["simulate", "--workload", "synthetic", "--requests", "10", "--workers", "1", "--slots", "1",
+              "--policy", "fcfs", "--out", str(out)])
+    assert rc == 2
+    assert (out / "precious.txt").read_text() == "keep me"
+
+
+def test_lists(capsys):
+    assert run(["policies"]) == 0
+    assert "jsq_tokens" in capsys.readouterr().out
+    assert run(["workloads"]) == 0
+    assert "synthetic" in capsys.readouterr().out
