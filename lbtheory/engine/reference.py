@@ -73,7 +73,7 @@ def simulate_reference(
         # 1. admission
         admitted = 0
         free = [B - len(running[g]) for g in range(G)]
-        if window and sum(free) > 0:
+        if window and (sum(free) > 0 or pol.observes_full_epochs):
             view = EpochView(
                 step=k,
                 clock_s=clock,

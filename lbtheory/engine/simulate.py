@@ -70,7 +70,7 @@ def simulate(
         rng = np.random.default_rng(seed)
     G, B = config.cluster.workers, config.cluster.slots
     pol.start(G, B, rng)
-    use_kernel = isinstance(pol, KernelPolicy) if compiled is None else compiled
+    use_kernel = (isinstance(pol, KernelPolicy) and not pol.observes_full_epochs) if compiled is None else compiled
     if use_kernel and not isinstance(pol, KernelPolicy):
         raise ConfigError(f"policy {pol.name!r} has no compiled kernel")
 
@@ -102,7 +102,8 @@ def simulate(
                 st = grow_records(st, 2 * step + 64)
             if progress is not None and step % progress_every_steps == 0 and step:
                 progress(int(st.ist[N_DONE]), step)
-            adm = pol.decide(_view(st)) if tr.epoch_open(st) else empty
+            consult = tr.epoch_open(st) or (pol.observes_full_epochs and st.ist[N_WIN] > 0)
+            adm = pol.decide(_view(st)) if consult else empty
             req = np.ascontiguousarray(adm.requests, np.int64)
             wrk = np.ascontiguousarray(adm.workers, np.int64)
             if req.shape != wrk.shape or req.ndim != 1:

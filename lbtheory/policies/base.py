@@ -101,6 +101,9 @@ class Policy(ABC):
     name: ClassVar[str] = "policy"
     #: whether the policy needs ô (an error is raised if the workload has no predictions).
     needs_predictions: bool = False
+    #: consult the policy at every step at which a request waits, even when no slot is free (dispatch-on-
+    #: arrival routers bind each request to a worker as soon as it arrives). Default: only when a slot is free.
+    observes_full_epochs: bool = False
 
     def start(self, workers: int, slots: int, rng: np.random.Generator) -> None:
         """Reset per-run state (default: keep the generator)."""
