@@ -42,7 +42,8 @@ class RunSpec:
         workload: a generator name (``lbtheory.workloads.WORKLOADS``) or ``None`` when ``trace`` is given.
         trace: a trace file, used in its order.
         requests: N (generators: required; traces: the first N, default all).
-        trace_order: "given" (the file's order) or "shuffled" (a seeded permutation, for replicates).
+        trace_order: "given" (the file's order), "shuffled" (a seeded permutation, for replicates) or
+            "resampled" (N requests drawn with replacement, seeded: for N larger than the trace).
         workers, slots, pool: G, B, R (R default 4G).
         policy: a registered policy name; ``policy_params`` its keyword arguments (e.g. horizon).
         arrivals: "saturated" (the paper's pool), "trace" (the trace's timestamps) or "poisson".
@@ -61,7 +62,7 @@ class RunSpec:
     workload: str | None = "synthetic"
     trace: str | None = None
     requests: int | None = None
-    trace_order: Literal["given", "shuffled"] = "given"
+    trace_order: Literal["given", "shuffled", "resampled"] = "given"
     pool: int | None = None
     policy_params: tuple[tuple[str, Any], ...] = ()
     arrivals: Arrivals = "saturated"
@@ -86,7 +87,7 @@ class RunSpec:
             raise ConfigError(f"arrivals must be saturated, trace or poisson, got {self.arrivals!r}")
         if self.arrivals == "poisson" and (self.rate_per_s is None or self.rate_per_s <= 0):
             raise ConfigError("arrivals='poisson' needs rate_per_s > 0")
-        if self.trace_order not in ("given", "shuffled"):
+        if self.trace_order not in ("given", "shuffled", "resampled"):
             raise ConfigError(f"trace_order must be given or shuffled, got {self.trace_order!r}")
         if self.predictions not in ("exact", "noisy", "none"):
             raise ConfigError(f"predictions must be exact, noisy or none, got {self.predictions!r}")
@@ -119,6 +120,14 @@ def build_workload(spec: RunSpec, rng_workload: np.random.Generator,
         w = load_trace(spec.trace)
         if spec.trace_order == "shuffled":
             w = w.permuted(rng_workload.permutation(w.n_requests))
+        elif spec.trace_order == "resampled":
+            if spec.requests is None:
+                raise ConfigError("trace_order='resampled' needs requests (N)")
+            if w.arrival_time_s is not None and spec.arrivals == "trace":
+                raise ConfigError("trace_order='resampled' cannot keep the trace's timestamps")
+            idx = rng_workload.integers(0, w.n_requests, size=spec.requests)
+            w = Workload(w.prompt_tokens[idx], w.output_tokens[idx], name=w.name,
+                         meta={**w.meta, "resampled": spec.requests})
         if spec.requests is not None:
             w = w.head(min(spec.requests, w.n_requests))
     else:
