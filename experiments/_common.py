@@ -51,3 +51,35 @@ def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float]:
         return float(x.mean()), 0.0
     half = stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
     return float(x.mean()), float(half)
+
+
+# --- policy comparisons against FCFS (C3, C4, C6, C7) -------------------------------------------------------
+
+COMPARED = {
+    "throughput": ("window", "throughput_tok_per_s"),
+    "tpot": ("whole_run", "tpot_s"),
+    "energy_window": ("window", "energy_j"),
+    "energy_per_token": ("whole_run", "energy_per_token_j"),
+    "idle": ("window", "avg_idle_fraction"),
+    "imbalance": ("window", "avg_imbalance_tokens"),
+    "makespan": ("whole_run", "duration_s"),
+}
+"""What each comparison reports, and over which span: throughput over the steady-state window and TPOT over
+the whole run (as the authors' simulator), energy both ways (window sum, as the authors; per token over the
+whole run, which compares the same work)."""
+
+
+def relative_changes(per_policy: dict[str, list[dict]], baseline: str = "fcfs") -> dict[str, dict]:
+    """Paired (same seed, same requests) relative change of each metric vs the baseline, with a 95% CI.
+
+    ``per_policy[p]`` lists run summaries in seed order. Change = x_p / x_baseline − 1 per seed.
+    """
+    out: dict[str, dict] = {}
+    base = per_policy[baseline]
+    for p, runs in per_policy.items():
+        out[p] = {}
+        for name, (span, key) in COMPARED.items():
+            vals = np.array([r[span][key] for r in runs], float)
+            ref = np.array([r[span][key] for r in base], float)
+            out[p][name] = {"mean_ci": mean_ci(vals), "change_vs_" + baseline: mean_ci(vals / ref - 1)}
+    return out
