@@ -16,18 +16,10 @@ from __future__ import annotations
 
 import time
 
-from _common import (
-    FIGURES,
-    RESULTS,
-    ROOT,
-    VARIABLES,
-    parser,
-    relative_changes,
-    write_macros,
-)
+from _common import FIGURES, ROOT, macro_name, parser, publish, relative_changes
 
 from lbtheory.policies import policy_names
-from lbtheory.provenance import manifest, write_json
+from lbtheory.provenance import manifest
 from lbtheory.runs import RunSpec, trace_or_generator
 from lbtheory.sweep import run_sweep
 
@@ -80,7 +72,7 @@ def run_claim(key: str, seeds: int, full: bool) -> dict:
                "profile": "paper", "tier": "full" if full else "fast"}
     result = {"manifest": manifest(config, seed_list, time.perf_counter() - t0), "paper": s["paper"],
               "reference_run": s["reference"], "changes": changes}
-    write_json(RESULTS / f"{s['stem']}.json", result)
+    result = publish(s["stem"], result, macros)
     print(f"\n{key.upper()} ({note}; G={s['G']} B={s['B']} N={s['N']} H={s['H']}; {seeds} seeds)")
     print(f"{'policy':16s} {'thr (win)':>18s} {'TPOT (whole)':>18s} {'energy (win)':>18s} "
           f"{'J/tok (whole)':>18s} {'idle (win)':>12s}")
@@ -91,17 +83,19 @@ def run_claim(key: str, seeds: int, full: bool) -> dict:
     for p, ch in changes.items():
         print(f"{p:16s} {fmt(ch, 'throughput'):>18s} {fmt(ch, 'tpot'):>18s} {fmt(ch, 'energy_window'):>18s} "
               f"{fmt(ch, 'energy_per_token'):>18s} {ch['idle']['mean_ci'][0]:12.3f}")
-    macros = {}
-    prefix = "CThree" if key == "c3" else "CFour"
-    for p, ch in changes.items():
-        tag = "".join(w.capitalize() for w in p.replace("_h", " h ").replace("_", " ").split())
-        tag = tag.replace("0", "Zero").replace("1", "One").replace("2", "Two").replace("4", "Four")
-        for m in ("throughput", "tpot", "energy_window", "energy_per_token", "makespan"):
-            mname = "".join(w.capitalize() for w in m.split("_"))
-            macros[f"{prefix}{tag}{mname}"] = f"{100 * ch[m]['change_vs_fcfs'][0]:+.1f}"
-        macros[f"{prefix}{tag}Idle"] = f"{100 * ch['idle']['mean_ci'][0]:.1f}"
-    write_macros(VARIABLES / f"{s['stem']}.tex", macros, f"results/{s['stem']}.json")
     return result
+
+
+def macros(result: dict) -> dict[str, str]:
+    """Each policy's change vs FCFS (%) of throughput, TPOT, energy and makespan, and its idle (%)."""
+    prefix = "CThree" if result["manifest"]["config"]["stem"] == "c3_burstgpt" else "CFour"
+    out = {}
+    for p, ch in result["changes"].items():
+        tag = macro_name(p.replace("_h", " h "))
+        for m in ("throughput", "tpot", "energy_window", "energy_per_token", "makespan"):
+            out[prefix + tag + macro_name(m)] = f"{100 * ch[m]['change_vs_fcfs'][0]:+.1f}"
+        out[f"{prefix}{tag}Idle"] = f"{100 * ch['idle']['mean_ci'][0]:.1f}"
+    return out
 
 
 def main(key: str, doc: str | None) -> None:

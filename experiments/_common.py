@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -83,3 +83,20 @@ def relative_changes(per_policy: dict[str, list[dict]], baseline: str = "fcfs") 
             ref = np.array([r[span][key] for r in base], float)
             out[p][name] = {"mean_ci": mean_ci(vals), "change_vs_" + baseline: mean_ci(vals / ref - 1)}
     return out
+
+
+def publish(stem: str, result: dict, macros: Callable[[dict], Mapping[str, str]]) -> dict:
+    """Write ``results/<stem>.json``, then ``paper/variables/<stem>.tex`` from the file just written.
+
+    The macros are computed from the JSON as read back, exactly as ``tests/meta/test_macros.py`` recomputes
+    them, so a macro file can never disagree with its result file without that test failing.
+    """
+    import json
+
+    from lbtheory.provenance import write_json
+
+    path = RESULTS / f"{stem}.json"
+    write_json(path, result)
+    loaded = json.loads(path.read_text())
+    write_macros(VARIABLES / f"{stem}.tex", macros(loaded), f"results/{stem}.json")
+    return loaded

@@ -13,10 +13,10 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from _common import FIGURES, RESULTS, VARIABLES, macro_name, mean_ci, parser, write_macros
+from _common import FIGURES, macro_name, mean_ci, parser, publish
 
 from lbtheory.policies import policy_names
-from lbtheory.provenance import manifest, write_json
+from lbtheory.provenance import manifest
 from lbtheory.runs import RunSpec, execute, trace_or_generator
 
 TRACES = ["burst", "arxiv", "longbench", "azure_conv", "azure_code"]
@@ -67,15 +67,19 @@ def main() -> None:
     config = {"G": G, "B": B, "requests": n_req, "seeds": seeds, "traces": TRACES,
               "policies": [p for p, _ in policies()], "arrivals": "saturated", "profile": "paper",
               "root_seed": 20260125, "span_note": "means over the steady-state window unless whole_run"}
-    write_json(RESULTS / "baselines.json", {"manifest": manifest(config, 20260125, time.perf_counter() - t0),
-                                            "notes": notes, "rows": rows})
+    publish("baselines", {"manifest": manifest(config, 20260125, time.perf_counter() - t0),
+                          "notes": notes, "rows": rows}, macros)
     plot(rows)
-    macros = {}
-    for r in rows:
-        key = macro_name("base", r["trace"], r["policy"].replace("(H=0)", "hzero"), "idle")
-        macros[key] = f"{100 * r['mean_ci']['window']['avg_idle_fraction'][0]:.1f}"
-    write_macros(VARIABLES / "baselines.tex", macros, "results/baselines.json")
     print("wrote results/baselines.json, paper/figures/baselines.pdf, paper/variables/baselines.tex")
+
+
+def macros(result: dict) -> dict[str, str]:
+    """Steady-state idle fraction (%) of each policy on each trace."""
+    out = {}
+    for r in result["rows"]:
+        key = macro_name("base", r["trace"], r["policy"].replace("(H=0)", "hzero"), "idle")
+        out[key] = f"{100 * r['mean_ci']['window']['avg_idle_fraction'][0]:.1f}"
+    return out
 
 
 def plot(rows: list[dict]) -> None:

@@ -15,9 +15,9 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from _common import FIGURES, RESULTS, ROOT, VARIABLES, macro_name, mean_ci, parser, write_macros
+from _common import FIGURES, ROOT, macro_name, mean_ci, parser, publish
 
-from lbtheory.provenance import manifest, write_json
+from lbtheory.provenance import manifest
 from lbtheory.runs import RunSpec, trace_or_generator
 from lbtheory.sweep import run_sweep
 
@@ -84,16 +84,21 @@ def main() -> None:
     config = {"traces": TRACES, "G": Gs, "B": Bs, "policies": POLICIES, "requests": f"max(10000, {per_slot}·G·B)", "seeds": seeds,
               "pool": "4G", "arrivals": "saturated", "profile": "paper",
               "sources": {t: s[2] for t, s in sources.items()}}
-    write_json(RESULTS / "c1_idle.json", {"manifest": manifest(config, [1000 * r + 7 for r in range(seeds)],
-                                                                time.perf_counter() - t0),
-                                           "summary": summary, "rows": rows})
+    publish("c1_idle", {"manifest": manifest(config, [1000 * r + 7 for r in range(seeds)],
+                                             time.perf_counter() - t0),
+                        "summary": summary, "rows": rows}, macros)
     plot(rows, Gs, Bs)
-    write_macros(VARIABLES / "c1_idle.tex", {
-        "COneFcfsAbove": str(len(above)), "COneFcfsSettings": str(len(fcfs)),
-        "COneFcfsMaxIdle": f"{100 * summary['fcfs_max_idle']:.1f}",
-        **{macro_name("c1", t, "max", "idle"): f"{100 * max(r['idle_window'][0] for r in fcfs if r['trace'] == t):.1f}"
-           for t in TRACES},
-    }, "results/c1_idle.json")
+
+
+def macros(result: dict) -> dict[str, str]:
+    """How many FCFS settings exceed 40% idle, and the largest idle fraction (%) per trace."""
+    fcfs = [r for r in result["rows"] if r["policy"] == "fcfs"]
+    s = result["summary"]
+    out = {"COneFcfsAbove": str(s["fcfs_settings_above_40pct"]), "COneFcfsSettings": str(s["fcfs_settings"]),
+           "COneFcfsMaxIdle": f"{100 * s['fcfs_max_idle']:.1f}"}
+    for t in TRACES:
+        out[macro_name("c1", t, "max", "idle")] = f"{100 * max(r['idle_window'][0] for r in fcfs if r['trace'] == t):.1f}"
+    return out
 
 
 def plot(rows: list[dict], Gs: list[int], Bs: list[int]) -> None:

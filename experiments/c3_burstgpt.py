@@ -7,7 +7,7 @@ simulator: +16.5%, −14.2%, −3.5% (FCFS 160.4k tok/s, 14.1 ms TPOT, idle 21.7
     python experiments/c3_burstgpt.py [--full] [--seeds K]
 """
 
-from _claims import main
+from _claims import macros, main  # noqa: F401  (macros: read by tests/meta/test_macros.py)
 
 if __name__ == "__main__":
     main("c3", __doc__)
