@@ -10,7 +10,7 @@ install:
 	$(PYTHON) -m pip install -e ".[dev]"
 
 test:
-	$(PYTHON) -m pytest -q
+	$(PYTHON) -m pytest -q --nbmake tests notebooks
 
 test-all:  ## including the slow sweeps and searches
 	HYPOTHESIS_PROFILE=nightly $(PYTHON) -m pytest -q -m "slow or not slow"
