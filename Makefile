@@ -4,7 +4,7 @@ FULL ?=
 EXPFLAGS := $(if $(FULL),--full,)
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: install test test-all lint types check bench reproduce conformance baselines clean
+.PHONY: install test test-all lint types check bench reproduce conformance baselines clean paper
 
 install:
 	$(PYTHON) -m pip install -e ".[dev]"
@@ -38,3 +38,6 @@ reproduce: conformance baselines
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info
+
+paper:  ## the report, from the committed results (needs latexmk and a TeX installation)
+	cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error main.tex

@@ -11,10 +11,10 @@ import sys
 import time
 from dataclasses import asdict
 
-from _common import RESULTS, ROOT
+from _common import ROOT, publish
 
 from lbtheory.conformance import check_case
-from lbtheory.provenance import manifest, write_json
+from lbtheory.provenance import manifest
 
 
 def main() -> int:
@@ -33,10 +33,18 @@ def main() -> int:
                   f" {'same' if chk.workers_equal else 'DIFF':>8s} {chk.max_abs_time_diff_s:11.2e}")
     ok = all(r["exact"] for r in rows)
     print(f"conformance: {sum(r['exact'] for r in rows)}/{len(rows)} runs reproduced exactly")
-    write_json(RESULTS / "conformance.json",
-               {"manifest": manifest({"cases": [p.name for p in cases]}, None, time.perf_counter() - t0),
-                "all_exact": ok, "rows": rows})
+    publish("conformance", {"manifest": manifest({"cases": [p.name for p in cases]}, None,
+                                                 time.perf_counter() - t0),
+                            "all_exact": ok, "rows": rows}, macros)
     return 0 if ok else 1
+
+
+def macros(result: dict) -> dict[str, str]:
+    """How many of the authors' runs we reproduce exactly, and the largest time difference (s)."""
+    rows = result["rows"]
+    return {"ConfExact": str(sum(r["exact"] for r in rows)), "ConfRuns": str(len(rows)),
+            "ConfMaxTimeDiff": f"{max(r['max_abs_time_diff_s'] for r in rows):.1g}",
+            "ConfTotalSteps": f"{sum(r['steps_ours'] for r in rows):,}".replace(",", "{,}")}
 
 
 if __name__ == "__main__":
