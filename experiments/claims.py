@@ -1,0 +1,185 @@
+"""The claims table: for each claim of the paper, its figure, the authors' reference run, ours, a verdict.
+
+Reads the result files of the claim experiments (it reruns nothing) and writes results/claims.json,
+results/claims.md and paper/variables/claims.tex. A claim whose experiment has not been run is listed as
+"not run". Verdicts: *reproduced* (our figure agrees with the paper's within 5 percentage points, or the
+qualitative claim holds in every setting we ran), *partly* (same direction or holds in some settings only),
+*not reproduced* (it fails where it was claimed to hold); the sentence beside it says why.
+
+    python experiments/claims.py
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from _common import RESULTS, publish
+
+from lbtheory.provenance import manifest
+
+TOL = 0.05  # 5 percentage points
+
+
+def load(stem: str) -> dict | None:
+    path = RESULTS / f"{stem}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:+.1f}%"
+
+
+def pct_ci(mc: list[float]) -> str:
+    return f"{100 * mc[0]:+.1f}% ± {100 * mc[1]:.1f}"
+
+
+def verdict_numeric(ours: float, paper: float) -> str:
+    if abs(ours - paper) <= TOL:
+        return "reproduced"
+    return "partly" if ours * paper > 0 else "not reproduced"
+
+
+def c1() -> dict:
+    r = load("c1_idle")
+    row = {"id": "C1", "claim": "Barrier idle exceeds 40% of each decode step in production",
+           "paper": "> 40% (mean 40%, median 41%, proprietary trace)",
+           "reference_run": "FCFS idle 48.8% (C4 setting), 21.7% (C3 setting)"}
+    if r is None:
+        return {**row, "ours": "not run", "verdict": "not run", "why": "experiments/c1_idle.py has not been run"}
+    s = r["summary"]
+    traces = ", ".join(s["traces_with_any_setting_above_40pct"]) or "none"
+    return {**row,
+            "ours": f"FCFS > 40% idle in {s['fcfs_settings_above_40pct']}/{s['fcfs_settings']} settings "
+                    f"(max {100 * s['fcfs_max_idle']:.1f}%)",
+            "verdict": "partly" if s["fcfs_settings_above_40pct"] else "not reproduced",
+            "why": f"On public traces FCFS leaves over 40% idle only with long or heavy-tailed prompts "
+                   f"({traces}) at small B or large G; the production trace behind the paper's figure is not "
+                   "public."}
+
+
+def _vs_fcfs(stem: str, policy: str, metrics: dict[str, str]) -> tuple[dict[str, list[float]] | None, dict]:
+    r = load(stem)
+    if r is None or policy not in r["changes"]:
+        return None, {}
+    ch = r["changes"][policy]
+    return {m: ch[m]["change_vs_fcfs"] for m in metrics}, r
+
+
+def c3() -> dict:
+    row = {"id": "C3", "claim": "v1: BF-IO (H=20) vs FCFS: +14% throughput, −13% TPOT, −3.3% energy (BurstGPT, G=32, B=72)",
+           "paper": "+14%, −13%, −3.3%", "reference_run": "+16.5%, −14.2%, −3.5%"}
+    names = {"throughput": "throughput", "tpot": "TPOT", "energy_window": "energy"}
+    ours, r = _vs_fcfs("c3_burstgpt", "bfio_h20", names)
+    if ours is None:
+        return {**row, "ours": "not run", "verdict": "not run", "why": "experiments/c3_burstgpt.py has not been run with bfio"}
+    paper = r["paper"]
+    verdicts = [verdict_numeric(ours[m][0], paper[m]) for m in names]
+    v = "reproduced" if all(x == "reproduced" for x in verdicts) else (
+        "not reproduced" if "not reproduced" in verdicts else "partly")
+    return {**row, "ours": ", ".join(f"{names[m]} {pct_ci(ours[m])}" for m in names), "verdict": v,
+            "why": "Paired by seed over the authors' setting; window-span throughput and energy, whole-run TPOT, "
+                   "as in the authors' simulator."}
+
+
+def c4() -> dict:
+    row = {"id": "C4", "claim": "v2: 28% energy reduction with substantial throughput and latency gains",
+           "paper": "−28% energy", "reference_run": "energy −28.0%, throughput +90%, TPOT −44%; whole-run energy/token −20.8%"}
+    names = {"energy_window": "energy (window)", "throughput": "throughput", "tpot": "TPOT",
+             "energy_per_token": "energy/token (whole run)"}
+    ours, _ = _vs_fcfs("c4_longbench", "bfio_h140", names)
+    if ours is None:
+        return {**row, "ours": "not run", "verdict": "not run", "why": "experiments/c4_longbench.py has not been run with bfio"}
+    v = verdict_numeric(ours["energy_window"][0], -0.28)
+    return {**row, "ours": ", ".join(f"{names[m]} {pct_ci(ours[m])}" for m in names), "verdict": v,
+            "why": "The 28% is a sum over each policy's own steady-state window (different stretches of work); "
+                   f"per generated token over the whole run the change is {pct(ours['energy_per_token'][0])}."}
+
+
+def c6() -> dict:
+    row = {"id": "C6", "claim": "Longer lookahead helps up to a point; BF-IO is robust to misprediction",
+           "paper": "curves only", "reference_run": "—"}
+    r = load("c6_lookahead")
+    if r is None:
+        return {**row, "ours": "not run", "verdict": "not run", "why": "experiments/c6_lookahead.py has not been run"}
+    hz, dz = r["horizon"]["changes"], r["delta"]["changes"]
+    hs, ds = r["horizon"]["values"], r["delta"]["values"]
+    imb = {h: hz[str(h)]["imbalance"]["change_vs_fcfs"][0] for h in hs}
+    best = min(imb, key=imb.__getitem__)
+    e0, e1 = (dz[str(ds[0])]["energy_window"]["change_vs_fcfs"][0], dz[str(ds[-1])]["energy_window"]["change_vs_fcfs"][0])
+    helps = imb[best] < imb[0] - 0.01
+    robust = abs(e1 - e0) <= 0.02
+    v = "reproduced" if helps and robust else ("partly" if helps or robust else "not reproduced")
+    return {**row, "ours": f"imbalance vs FCFS {pct(imb[0])} at H=0, {pct(imb[best])} at best H={best}; "
+                           f"energy {pct(e0)} at δ=0, {pct(e1)} at δ={ds[-1]}",
+            "verdict": v,
+            "why": ("lookahead lowers imbalance beyond H=0" if helps else "lookahead does not beat H=0 here")
+                   + "; " + ("misprediction up to δ=0.1 costs under 2 points" if robust else
+                             "misprediction up to δ=0.1 costs more than 2 points") + "."}
+
+
+def c7() -> dict:
+    row = {"id": "C7", "claim": "Gains grow with the number of workers", "paper": "curves only", "reference_run": "—"}
+    r = load("c7_scale")
+    if r is None:
+        return {**row, "ours": "not run", "verdict": "not run", "why": "experiments/c7_scale.py has not been run"}
+    Gs = r["G"]
+    e = [r["changes"][str(G)]["bfio_h60"]["energy_window"]["change_vs_fcfs"][0] for G in Gs]
+    mono = all(b <= a + 1e-9 for a, b in itertools.pairwise(e))
+    v = "reproduced" if mono else ("partly" if e[-1] < e[0] else "not reproduced")
+    return {**row, "ours": "energy vs FCFS: " + ", ".join(f"G={G} {pct(x)}" for G, x in zip(Gs, e, strict=True)),
+            "verdict": v, "why": "savings grow with G at every step" if mono else
+            ("savings are larger at the largest G but not monotone" if e[-1] < e[0] else "savings do not grow with G")}
+
+
+def from_file(stem: str, cid: str, claim: str, paper: str) -> Callable[[], dict]:
+    """A claim whose experiment writes its own ``claim`` block (ours, verdict, why) into its result file."""
+    def build() -> dict:
+        row = {"id": cid, "claim": claim, "paper": paper, "reference_run": "—"}
+        r = load(stem)
+        if r is None or "claim" not in r:
+            return {**row, "ours": "not run", "verdict": "not run", "why": f"experiments/{stem}.py has not been run"}
+        return {**row, **r["claim"]}
+    return build
+
+
+CLAIMS: list[Callable[[], dict]] = [
+    c1,
+    from_file("bounds_sweep", "C2", "BF-IO (H=0) cuts long-run imbalance vs FCFS by Ω(√(B log G))",
+              "ratio grows like √(B log G); constants not given"),
+    c3,
+    c4,
+    from_file("energy_map", "C5", "Energy savings can exceed 52% for modern hardware at fleet scale", "> 52%"),
+    c6,
+    c7,
+]
+
+
+def macros(result: dict) -> dict[str, str]:
+    """One verdict macro per claim (e.g. \\ClaimCFourVerdict)."""
+    words = {"1": "One", "2": "Two", "3": "Three", "4": "Four", "5": "Five", "6": "Six", "7": "Seven"}
+    return {f"ClaimC{words[row['id'][1]]}Verdict": row["verdict"] for row in result["rows"]}
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = ["| id | claim | paper | reference run | ours | verdict | why |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append("| " + " | ".join(str(r[k]).replace("|", "/") for k in
+                                         ("id", "claim", "paper", "reference_run", "ours", "verdict", "why")) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    rows = [build() for build in CLAIMS]
+    sources = {s: (load(s) or {}).get("manifest", {}).get("git_revision") for s in
+               ("c1_idle", "bounds_sweep", "c3_burstgpt", "c4_longbench", "energy_map", "c6_lookahead", "c7_scale")}
+    publish("claims", {"manifest": manifest({"sources": sources}, None), "rows": rows}, macros)
+    md = markdown(rows)
+    Path(RESULTS / "claims.md").write_text(md)
+    print(md)
+
+
+if __name__ == "__main__":
+    main()
