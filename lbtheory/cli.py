@@ -32,7 +32,12 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--horizon", type=int, help="H, the lookahead of policies that take one (bfio)")
     p.add_argument("--arrivals", choices=["saturated", "trace", "poisson"], default="saturated",
                    help="saturated pool (default), the trace's timestamps, or Poisson arrivals")
-    p.add_argument("--rate", type=float, help="Poisson arrival rate (requests/s)")
+    rate = p.add_mutually_exclusive_group()
+    rate.add_argument("--rate", type=float,
+                      help="arrival rate (requests/s): Poisson's, or the rate the trace's timestamps are scaled to")
+    rate.add_argument("--load", type=float, help="load factor ρ: the rate is ρ times the estimated service rate")
+    p.add_argument("--snapshot-interval-s", type=float,
+                   help="staleness of the load snapshots of dispatch routers (policies that take one)")
     p.add_argument("--predictions", choices=["exact", "noisy", "none"], default="exact",
                    help="output-length predictions policies see (default exact)")
     p.add_argument("--noise-delta", type=float, default=0.0, help="δ for --predictions noisy")
@@ -52,7 +57,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
     params: tuple[tuple[str, Any], ...] = ()
     if args.horizon is not None:
-        params = (("horizon", args.horizon),)
+        params += (("horizon", args.horizon),)
+    if args.snapshot_interval_s is not None:
+        params += (("snapshot_interval_s", args.snapshot_interval_s),)
     spec = RunSpec(
         workers=args.workers,
         slots=args.slots,
@@ -64,6 +71,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         policy_params=params,
         arrivals=args.arrivals,
         rate_per_s=args.rate,
+        load=args.load,
         predictions=args.predictions,
         noise_delta=args.noise_delta,
         profile=args.profile,

@@ -8,12 +8,13 @@ for the workload, the predictions and the policy.
 from __future__ import annotations
 
 import inspect
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
+from lbtheory.capacity import rate_for_load
 from lbtheory.engine import RunResult, simulate
 from lbtheory.errors import ConfigError
 from lbtheory.hardware import HardwareProfile, get_profile
@@ -27,6 +28,7 @@ from lbtheory.workloads import (
     load_trace,
     make_workload,
     poisson_arrivals,
+    scale_to_rate,
     shared_trace_path,
 )
 
@@ -44,10 +46,14 @@ class RunSpec:
         requests: N (generators: required; traces: the first N, default all).
         trace_order: "given" (the file's order), "shuffled" (a seeded permutation, for replicates) or
             "resampled" (N requests drawn with replacement, seeded: for N larger than the trace).
-        workers, slots, pool: G, B, R (R default 4G).
+        workers, slots, pool: G, B, R (R default 4G; for dispatch routers, which bind every arrived
+            request at once, the default is N).
         policy: a registered policy name; ``policy_params`` its keyword arguments (e.g. horizon).
         arrivals: "saturated" (the paper's pool), "trace" (the trace's timestamps) or "poisson".
-        rate_per_s: the Poisson arrival rate (requests per second).
+        rate_per_s: the arrival rate (requests per second): Poisson's rate, or the rate a trace's own
+            timestamps are scaled to.
+        load: ρ, the load factor: the rate is ρ·μ with μ the cluster's estimated service rate
+            (:func:`lbtheory.capacity.service_rate_per_s`). Give at most one of rate_per_s and load.
         predictions: what policies are told about output lengths; ``noise_delta`` δ for "noisy"
             (ô = round(o·U[1−δ, 1+δ])).
         profile: a hardware profile name; ``step_overhead_s`` / ``token_time_s`` override its C and t.
@@ -67,6 +73,7 @@ class RunSpec:
     policy_params: tuple[tuple[str, Any], ...] = ()
     arrivals: Arrivals = "saturated"
     rate_per_s: float | None = None
+    load: float | None = None
     predictions: Predictions = "exact"
     noise_delta: float = 0.0
     profile: str = "paper"
@@ -85,8 +92,16 @@ class RunSpec:
             raise ConfigError(f"requests must be >= 1, got {self.requests}")
         if self.arrivals not in ("saturated", "trace", "poisson"):
             raise ConfigError(f"arrivals must be saturated, trace or poisson, got {self.arrivals!r}")
-        if self.arrivals == "poisson" and (self.rate_per_s is None or self.rate_per_s <= 0):
-            raise ConfigError("arrivals='poisson' needs rate_per_s > 0")
+        if self.rate_per_s is not None and self.load is not None:
+            raise ConfigError("give at most one of rate_per_s and load")
+        if self.rate_per_s is not None and not self.rate_per_s > 0:
+            raise ConfigError(f"rate_per_s must be > 0, got {self.rate_per_s}")
+        if self.load is not None and not self.load > 0:
+            raise ConfigError(f"load must be > 0, got {self.load}")
+        if self.arrivals == "poisson" and self.rate_per_s is None and self.load is None:
+            raise ConfigError("arrivals='poisson' needs a rate (rate_per_s) or a load factor (load)")
+        if self.arrivals == "saturated" and (self.rate_per_s is not None or self.load is not None):
+            raise ConfigError("a rate or load needs open-loop arrivals (trace or poisson)")
         if self.trace_order not in ("given", "shuffled", "resampled"):
             raise ConfigError(f"trace_order must be given or shuffled, got {self.trace_order!r}")
         if self.predictions not in ("exact", "noisy", "none"):
@@ -115,7 +130,7 @@ def build_policy(spec: RunSpec) -> Policy:
 
 def build_workload(spec: RunSpec, rng_workload: np.random.Generator,
                    rng_predictions: np.random.Generator) -> Workload:
-    """The spec's requests, arrivals and predictions."""
+    """The spec's requests, arrivals (scaled to the rate or load asked for) and predictions."""
     if spec.trace is not None:
         w = load_trace(spec.trace)
         if spec.trace_order == "shuffled":
@@ -135,9 +150,18 @@ def build_workload(spec: RunSpec, rng_workload: np.random.Generator,
         w = make_workload(spec.workload, spec.requests, rng_workload)
     if spec.arrivals == "trace" and w.arrival_time_s is None:
         raise ConfigError(f"arrivals='trace' but workload {w.name!r} has no timestamps")
+    if spec.arrivals == "saturated":
+        w = w.with_arrivals(None)
+    rate = spec.rate_per_s
+    if spec.load is not None:
+        cfg, _ = sim_config(spec)
+        rate = rate_for_load(w, cfg.cluster, cfg.step_time, spec.load)
     if spec.arrivals == "poisson":
-        assert spec.rate_per_s is not None
-        w = w.with_arrivals(poisson_arrivals(w.n_requests, spec.rate_per_s, rng_workload))
+        assert rate is not None
+        w = w.with_arrivals(poisson_arrivals(w.n_requests, rate, rng_workload))
+    elif spec.arrivals == "trace" and rate is not None:
+        assert w.arrival_time_s is not None
+        w = w.with_arrivals(scale_to_rate(w.arrival_time_s, rate))
     w = apply_predictions(w, spec.predictions, rng_predictions, spec.noise_delta)
     return w
 
@@ -170,6 +194,9 @@ def execute(spec: RunSpec, *, progress: Any = None) -> tuple[RunResult, Summary]
     workload = build_workload(spec, np.random.default_rng(ss_workload), np.random.default_rng(ss_pred))
     cfg, prof = sim_config(spec)
     policy = build_policy(spec)
+    if policy.observes_full_epochs and spec.pool is None:
+        # a dispatch router binds every arrived request at once: its window holds them all
+        cfg = replace(cfg, cluster=ClusterConfig(spec.workers, spec.slots, workload.n_requests))
     result = simulate(
         workload, cfg, policy, np.random.default_rng(ss_policy), seed=spec.seed, progress=progress
     )

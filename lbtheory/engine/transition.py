@@ -187,7 +187,10 @@ def gather_window(st: State, win_prompt, win_pred) -> int:
     return n_win
 
 
-@njit(cache=True)
+# Not cached: numba's on-disk cache cannot key a function that takes another compiled function as an
+# argument (loading such an entry can fail with "underlying object has vanished"). It compiles once per
+# policy kernel per process (about a second).
+@njit
 def run_kernel(st: State, kernel, pstate, rng, win_prompt, win_pred, pos, req, wrk) -> int:
     """The compiled loop: consult ``kernel`` at each epoch and advance, until DONE or the records fill."""
     ist = st.ist

@@ -122,3 +122,27 @@ def test_lists(capsys):
     assert "jsq_tokens" in capsys.readouterr().out
     assert run(["workloads"]) == 0
     assert "synthetic" in capsys.readouterr().out
+
+
+def test_open_loop_trace_scaled_to_a_rate(tmp_path: Path):
+    trace = tmp_path / "arr.csv"
+    # generic CSV with timestamps 0, 1, 2, ... s: a mean rate of 1 request/s
+    rows = "\n".join(f"{i}.0,{10 + i},{1 + i % 3}" for i in range(20))
+    trace.write_text("arrival_time_s,input_length,output_length\n" + rows + "\n")
+    out = tmp_path / "o"
+    assert run(["simulate", "--trace", str(trace), "--arrivals", "trace", "--rate", "4", "--workers", "2",
+                "--slots", "2", "--policy", "fcfs", "--step-overhead-s", "0.01", "--token-time-s", "0",
+                "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert {"median", "p99"} <= set(summary["ttft_s"]) and {"median", "p99"} <= set(summary["queue_delay_s"])
+    with (out / "requests.csv").open() as fh:
+        admit = [float(r[2]) for r in list(csv.reader(fh))[1:]]
+    # 4 requests/s: request 19 arrives at 19/4 s, and the cluster is never full, so it starts right then
+    assert admit[19] == pytest.approx(19 / 4, abs=0.011)
+
+
+def test_load_factor_needs_open_loop(tmp_path: Path, capsys):
+    rc = run(["simulate", "--workload", "synthetic", "--requests", "10", "--workers", "1", "--slots", "1",
+              "--policy", "fcfs", "--load", "0.5", "--out", str(tmp_path / "o")])
+    assert rc == 2
+    assert "open-loop" in capsys.readouterr().err
