@@ -1,4 +1,4 @@
-"""The command line: ``lbtheory simulate | bounds | policies | workloads``."""
+"""The command line: ``lbtheory simulate | bounds | profile | policies | workloads``."""
 
 from __future__ import annotations
 
@@ -171,6 +171,45 @@ def _cmd_workloads(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_bounds(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bounds", help="list every bound: name, claim, LaTeX, hypotheses, value",
+                       description="The bounds of lbtheory.theory, evaluated at the given parameters.")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="a parameter value (repeatable), e.g. --set G=64 --set B=72")
+    p.set_defaults(func=_cmd_bounds)
+
+
+def _cmd_bounds(args: argparse.Namespace) -> int:
+    import json
+
+    from lbtheory.errors import ConfigError
+    from lbtheory.theory.report import bounds_table, format_bounds_table
+
+    params: dict[str, float] = {}
+    for item in args.set:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            params[name.strip()] = float(value)
+        except ValueError:
+            raise ConfigError(f"--set takes NAME=VALUE with a number, got {item!r}") from None
+    rows = bounds_table(params or None)
+    print(json.dumps(rows, indent=2, default=str) if args.json else format_bounds_table(rows))
+    return 0
+
+
+def _add_profile(sub: argparse._SubParsersAction) -> None:
+    from lbtheory.hardware.fit import add_profile_arguments, profile_command
+
+    p = sub.add_parser("profile", help="fit a power curve to a GPU power log (nvidia-smi CSV)",
+                       description="Fit P(u) = P_idle + (P_max - P_idle)(u/u_sat)^γ and a logistic form "
+                                   "to a power log, to bring your own GPU.")
+    add_profile_arguments(p)
+    p.set_defaults(func=profile_command)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``lbtheory``."""
     parser = argparse.ArgumentParser(
@@ -179,6 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     _add_simulate(sub)
+    _add_bounds(sub)
+    _add_profile(sub)
     _add_lists(sub)
     return parser
 
