@@ -4,7 +4,9 @@ FULL ?=
 EXPFLAGS := $(if $(FULL),--full,)
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: install test test-all lint types check bench reproduce conformance baselines clean paper
+.PHONY: install test test-all lint types check bench reproduce conformance baselines clean paper \
+	c1_idle c3_burstgpt c4_longbench c6_lookahead c7_scale energy_map production sustainable_rate \
+	bounds_sweep claims
 
 install:
 	$(PYTHON) -m pip install -e ".[dev]"
@@ -33,7 +35,12 @@ conformance:
 baselines:
 	cd experiments && $(PYTHON) baselines.py $(EXPFLAGS)
 
-reproduce: conformance baselines
+c1_idle c3_burstgpt c4_longbench c6_lookahead c7_scale energy_map production sustainable_rate bounds_sweep claims:
+	cd experiments && $(PYTHON) $@.py $(EXPFLAGS)
+
+claims: c1_idle c3_burstgpt c4_longbench c6_lookahead c7_scale energy_map bounds_sweep
+
+reproduce: conformance baselines claims production
 	@echo "reproduce: done ($(if $(FULL),full,fast) tier); results in results/, figures in paper/figures/"
 
 clean:

@@ -63,7 +63,9 @@ class BFIOConfig:
         solver: "fast" (compiled heuristic, any size) or "exact" (HiGHS MILP, small instances).
         candidates: K >= 1, requests examined either side of a target prompt size by the fast solver.
         max_passes: local-search passes of the fast solver (0: filling only).
-        budget: the most ΔΦ evaluations the fast solver's local search may spend per epoch.
+        budget: the most ΔΦ evaluations one local search of the fast solver may spend.
+        restarts: 1 also runs the filling with workers taken smallest gap first (slot-limited epochs
+            only) and keeps the better (about twice the time; default 0).
         time_limit_s: the exact solver's time limit per epoch (s); it raises if optimality is not proved.
     """
 
@@ -71,7 +73,8 @@ class BFIOConfig:
     solver: Solver = "fast"
     candidates: int = 8
     max_passes: int = 4
-    budget: int = 20_000
+    budget: int = 500
+    restarts: int = 0
     time_limit_s: float = 60.0
 
     def __post_init__(self) -> None:
@@ -81,6 +84,7 @@ class BFIOConfig:
         _int_at_least("candidates (K)", self.candidates, 1)
         _int_at_least("max_passes", self.max_passes, 0)
         _int_at_least("budget", self.budget, 0)
+        _int_at_least("restarts", self.restarts, 0)
         t = self.time_limit_s
         if isinstance(t, bool) or not isinstance(t, int | float) or not t > 0:
             raise ConfigError(f"time_limit_s must be a number > 0, got {t!r}")
@@ -97,6 +101,7 @@ def solve_fast(problem: EpochProblem, config: BFIOConfig | None = None) -> IntAr
         cfg.candidates,
         cfg.max_passes,
         cfg.budget,
+        cfg.restarts,
     )
 
 
@@ -111,10 +116,13 @@ class BFIO(Policy):
         solver: Solver = "fast",
         candidates: int = 8,
         max_passes: int = 4,
-        budget: int = 20_000,
+        budget: int = 500,
+        restarts: int = 0,
         time_limit_s: float = 60.0,
     ) -> None:
-        self.config = BFIOConfig(horizon, solver, candidates, max_passes, budget, time_limit_s)
+        self.config = BFIOConfig(
+            horizon, solver, candidates, max_passes, budget, restarts, time_limit_s
+        )
         #: only a lookahead reads ô (H = 0 never touches predictions).
         self.needs_predictions = self.config.horizon > 0
 

@@ -5,18 +5,25 @@ profile, c_j(h) = (s_j + h)·[h < ô_j] (nonzero for h < ℓ_j = min(ô_j, H+1))
 E(h) = max_g L̂_g(k+h) the predicted envelope, Φ = Σ_h [G·E(h) − Σ_g L̂_g(k+h)].
 
 1. **Filling** (m = min(Σ f, n) placements).
-   - Slot-limited (m < n: the fill-all constraint fixes how many, the solver picks which): repeatedly take
-     the worker with the largest current gap per free slot, (E(0) − L̂_g(k))/q_g, and give it the request
-     that minimises G·Σ_h max(0, c_j(h) − γ_g(h)/q_g) − C_j, its share γ_g(h)/q_g of the gap
-     γ_g(h) = E(h) − L̂_g(k+h) (for q_g = 1 this is the exact change of Φ). Candidates are the K untaken
-     requests either side of s = γ_g(0)/q_g in prompt order.
+   - Slot-limited (m < n: the fill-all constraint fixes how many, the solver picks which): workers in
+     order of gap per free slot, (E(0) − L̂_g(k))/f_g, largest first; each worker's slots are filled one
+     by one with the request that minimises G·Σ_h max(0, c_j(h) − γ_g(h)/q_g) − C_j, where
+     γ_g(h) = E(h) − L̂_g(k+h) is its gap to the envelope and q_g its slots still to fill (for q_g = 1
+     this is the exact change of Φ). Candidates: the K untaken requests either side of s = γ_g(0)/q_g in
+     prompt order, found in O(log n) amortised through skip forests over the sorted prompts.
    - Request-limited (m = n: every request is admitted): LPT: requests by C_j descending, each to the
      worker with a free slot that minimises the exact change of Φ (ties: the least loaded).
-2. **Local search**, first improvement on the exact ΔΦ, until no move improves or a budget is spent:
-   replace an admitted request by a waiting one (K either side of the size that exactly refills its
-   worker), swap two admitted requests between workers, move an admitted request to a spare slot. Swaps
-   and moves start from a *critical* worker (one at the envelope for some h): only they can lower E.
-   The top three loads per h are kept, so each ΔΦ costs O(ℓ), not O(G·H).
+2. **Local search**, first improvement on the exact ΔΦ, until no move improves, ``max_passes`` passes
+   are done or ``budget`` evaluations are spent: replace an admitted request by a waiting one (K either
+   side of the size that exactly refills its worker), swap two admitted requests between workers, move an
+   admitted request to a spare slot. Swaps and moves start from a *critical* worker (one at the envelope
+   for some h): only they can lower E. The top three loads per h are kept up to date incrementally, so
+   each ΔΦ costs O(ℓ), not O(G·H).
+3. **Raised envelopes.** In the slot-limited case, 1–2 are repeated with the gaps measured to
+   max(E(h), W) for each level W = ⌈(Σ_g L_g + S)/G⌉ above E(0), S the prompt mass of the m smallest,
+   middle or largest window requests (raising the envelope pays when the admitted mass grows by more
+   than G times the rise); with ``restarts`` = 1 also once with workers taken smallest gap first. The
+   assignment of smallest Φ is kept. In a saturated steady state W < E(0), so this costs nothing there.
 
 The assignment is always feasible: every placement takes one free slot and one untaken request, and the
 moves keep the counts.
@@ -38,46 +45,107 @@ def _c(prompt, length, j, h):  # pragma: no cover - compiled
     return 0
 
 
+@njit(cache=True, inline="always")
+def _insert(tv, tg, h, v, g):  # pragma: no cover - compiled
+    """Insert (v, g) into the descending top three of step h (the third entry drops out)."""
+    if v > tv[h, 0]:
+        tv[h, 2], tg[h, 2] = tv[h, 1], tg[h, 1]
+        tv[h, 1], tg[h, 1] = tv[h, 0], tg[h, 0]
+        tv[h, 0], tg[h, 0] = v, g
+    elif v > tv[h, 1]:
+        tv[h, 2], tg[h, 2] = tv[h, 1], tg[h, 1]
+        tv[h, 1], tg[h, 1] = v, g
+    elif v > tv[h, 2]:
+        tv[h, 2], tg[h, 2] = v, g
+
+
 @njit(cache=True)
-def _top3(load, t1v, t1g, t2v, t2g, t3v):  # pragma: no cover - compiled
-    """Per h: the largest, second and third largest loads (with the workers of the first two)."""
-    G, H1 = load.shape
-    for h in range(H1):
-        a, ag, b, bg, c = NEG, -1, NEG, -1, NEG
-        for g in range(G):
-            v = load[g, h]
-            if v > a:
-                c = b
-                b, bg = a, ag
-                a, ag = v, g
-            elif v > b:
-                c = b
-                b, bg = v, g
-            elif v > c:
-                c = v
-        t1v[h], t1g[h], t2v[h], t2g[h], t3v[h] = a, ag, b, bg, c
+def _rescan(load, h, tv, tg):  # pragma: no cover - compiled
+    """Recompute the three largest loads at step h (values tv[h], workers tg[h], descending)."""
+    G = load.shape[0]
+    for r in range(3):
+        tv[h, r] = NEG
+        tg[h, r] = -1
+    for g in range(G):
+        v = load[g, h]
+        if v > tv[h, 2]:
+            _insert(tv, tg, h, v, g)
+
+
+@njit(cache=True)
+def _fix(load, g, h, tv, tg):  # pragma: no cover - compiled
+    """Bring the top three of step h up to date after worker g's load there changed.
+
+    Exact as long as every other stale worker is fixed afterwards: a worker in the top three whose load
+    rose is re-inserted; one whose load fell forces a rescan (the fourth largest is not kept).
+    """
+    v = load[g, h]
+    r = -1
+    for q in range(3):
+        if tg[h, q] == g:
+            r = q
+    if r < 0:
+        if v > tv[h, 2]:
+            _insert(tv, tg, h, v, g)
+        return
+    if v < tv[h, r]:
+        _rescan(load, h, tv, tg)
+        return
+    for q in range(r, 2):
+        tv[h, q], tg[h, q] = tv[h, q + 1], tg[h, q + 1]
+    tv[h, 2], tg[h, 2] = NEG, -1
+    _insert(tv, tg, h, v, g)
 
 
 @njit(cache=True, inline="always")
-def _oth1(h, g, t1v, t1g, t2v):  # pragma: no cover - compiled
+def _oth1(h, g, tv, tg):  # pragma: no cover - compiled
     """max over workers other than g of L̂(h)."""
-    if t1g[h] != g:
-        return t1v[h]
-    return t2v[h]
+    if tg[h, 0] != g:
+        return tv[h, 0]
+    return tv[h, 1]
 
 
 @njit(cache=True, inline="always")
-def _oth2(h, g1, g2, t1v, t1g, t2v, t2g, t3v):  # pragma: no cover - compiled
+def _oth2(h, g1, g2, tv, tg):  # pragma: no cover - compiled
     """max over workers other than g1 and g2 of L̂(h)."""
-    if t1g[h] != g1 and t1g[h] != g2:
-        return t1v[h]
-    if t2g[h] != g1 and t2g[h] != g2:
-        return t2v[h]
-    return t3v[h]
+    if tg[h, 0] != g1 and tg[h, 0] != g2:
+        return tv[h, 0]
+    if tg[h, 1] != g1 and tg[h, 1] != g2:
+        return tv[h, 1]
+    return tv[h, 2]
+
+
+@njit(cache=True, inline="always")
+def _find(nxt, p):  # pragma: no cover - compiled
+    """Root of p in a skip forest (path halving): the nearest untaken slot in nxt's direction."""
+    while nxt[p] != p:
+        nxt[p] = nxt[nxt[p]]
+        p = nxt[p]
+    return p
 
 
 @njit(cache=True)
-def _neighbours(sorted_s, order, taken, target, k, out):  # pragma: no cover - compiled
+def _reset_skips(taken, order, right, left):  # pragma: no cover - compiled
+    """Skip forests over prompt order: right[p] (p in 0..n, n = none) and left[p+1] (0 = none)."""
+    n = order.size
+    for p in range(n + 1):
+        right[p] = p
+        left[p] = p
+    for p in range(n):
+        if taken[order[p]]:
+            right[p] = p + 1
+            left[p + 1] = p
+
+
+@njit(cache=True, inline="always")
+def _skip(p, right, left):  # pragma: no cover - compiled
+    """Mark prompt-order position p as taken."""
+    right[p] = p + 1
+    left[p + 1] = p
+
+
+@njit(cache=True)
+def _neighbours(sorted_s, order, right, left, target, k, out):  # pragma: no cover - compiled
     """Up to k untaken window positions either side of ``target`` in prompt order; returns the count."""
     n = sorted_s.size
     lo, hi = 0, n
@@ -88,36 +156,27 @@ def _neighbours(sorted_s, order, taken, target, k, out):  # pragma: no cover - c
         else:
             hi = mid
     cnt = 0
+    p = _find(left, lo)  # index p stands for position p - 1
     got = 0
-    p = lo - 1
-    while p >= 0 and got < k:
-        j = order[p]
-        if not taken[j]:
-            out[cnt] = j
-            cnt += 1
-            got += 1
-        p -= 1
+    while p > 0 and got < k:
+        out[cnt] = order[p - 1]
+        cnt += 1
+        got += 1
+        p = _find(left, p - 1)
+    p = _find(right, lo)
     got = 0
-    p = lo
     while p < n and got < k:
-        j = order[p]
-        if not taken[j]:
-            out[cnt] = j
-            cnt += 1
-            got += 1
-        p += 1
+        out[cnt] = order[p]
+        cnt += 1
+        got += 1
+        p = _find(right, p + 1)
     return cnt
 
 
 @njit(cache=True)
-def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget):  # pragma: no cover - compiled
-    """An assignment (window position -> worker or -1) for the BF-IO program; see the module docstring.
-
-    Args:
-        base: (G, H+1) int64 b_g(h).  free: (G,) f_g.  prompt: (n,) s_j.  pred: (n,) ô_j (ones for H = 0).
-        k_cand: K, candidates either side of a target size.  max_passes: local-search passes.
-        budget: the most ΔΦ evaluations the local search may spend.
-    """
+def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, budget):  # pragma: no cover
+    """One filling (gaps measured to max(E(h), lift); workers by gap per slot, largest first, or smallest
+    first when ``reverse``) and its local search; returns the assignment."""
     G, H1 = base.shape
     n = prompt.size
     load = base.copy()
@@ -145,42 +204,53 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget):  # pragma
     order = np.argsort(prompt, kind="mergesort")
     sorted_s = prompt[order].astype(np.float64)
     taken = np.zeros(n, np.bool_)
+    rank = np.empty(n, np.int64)  # position of each request in prompt order
+    for p in range(n):
+        rank[order[p]] = p
+    right = np.empty(n + 1, np.int64)
+    left = np.empty(n + 1, np.int64)
+    _reset_skips(taken, order, right, left)
     cand = np.empty(2 * k_cand + 2, np.int64)
     share = np.empty(H1, np.float64)
 
     if m < n:
-        for _ in range(m):
-            best = -1
-            bgap = 0
-            for g in range(G):
-                if q[g] > 0:
-                    gap = env[0] - load[g, 0]
-                    if best < 0 or gap * q[best] > bgap * q[g]:
-                        best, bgap = g, gap
-            g = best
-            qg = q[g]
-            for h in range(H1):
-                share[h] = (env[h] - load[g, h]) / qg
-            nc = _neighbours(sorted_s, order, taken, share[0], k_cand, cand)
-            bj = -1
-            bscore = 0.0
-            for t in range(nc):
-                j = cand[t]
-                over = 0.0
-                for h in range(length[j]):
-                    d = prompt[j] + h - share[h]
-                    if d > 0:
-                        over += d
-                score = G * over - area[j]
-                if bj < 0 or score < bscore or (score == bscore and j < bj):
-                    bj, bscore = j, score
-            assign[bj] = g
-            taken[bj] = True
-            q[g] -= 1
-            for h in range(length[bj]):
-                load[g, h] += prompt[bj] + h
-                if load[g, h] > env[h]:
-                    env[h] = load[g, h]
+        # workers by gap per free slot, largest first (ties: lower index); each is filled completely
+        key = np.empty(G, np.float64)
+        for g in range(G):
+            if q[g] > 0:
+                key[g] = (max(env[0], lift) - load[g, 0]) / q[g]
+                if not reverse:
+                    key[g] = -key[g]
+            else:
+                key[g] = np.inf
+        worder = np.argsort(key, kind="mergesort")
+        for w in range(G):
+            g = worder[w]
+            while q[g] > 0:
+                qg = q[g]
+                for h in range(H1):
+                    share[h] = (max(env[h], lift) - load[g, h]) / qg
+                nc = _neighbours(sorted_s, order, right, left, share[0], k_cand, cand)
+                bj = -1
+                bscore = 0.0
+                for t in range(nc):
+                    j = cand[t]
+                    over = 0.0
+                    for h in range(length[j]):
+                        d = prompt[j] + h - share[h]
+                        if d > 0:
+                            over += d
+                    score = G * over - area[j]
+                    if bj < 0 or score < bscore or (score == bscore and j < bj):
+                        bj, bscore = j, score
+                assign[bj] = g
+                taken[bj] = True
+                _skip(rank[bj], right, left)
+                q[g] -= 1
+                for h in range(length[bj]):
+                    load[g, h] += prompt[bj] + h
+                    if load[g, h] > env[h]:
+                        env[h] = load[g, h]
     else:
         by_area = np.argsort(-area, kind="mergesort")
         for t in range(n):
@@ -207,12 +277,10 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget):  # pragma
                     env[h] = load[bg, h]
 
     # ---- local search on the exact ΔΦ
-    t1v = np.empty(H1, np.int64)
-    t1g = np.empty(H1, np.int64)
-    t2v = np.empty(H1, np.int64)
-    t2g = np.empty(H1, np.int64)
-    t3v = np.empty(H1, np.int64)
-    _top3(load, t1v, t1g, t2v, t2g, t3v)
+    tv = np.empty((H1, 3), np.int64)
+    tg = np.empty((H1, 3), np.int64)
+    for h in range(H1):
+        _rescan(load, h, tv, tg)
     spare = F - m
     admitted = np.empty(m, np.int64)
     evals = 0
@@ -228,8 +296,8 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget):  # pragma
             for a in range(na):
                 j = admitted[a]
                 g = assign[j]
-                room = float(_oth1(0, g, t1v, t1g, t2v) - (load[g, 0] - prompt[j]))
-                nc = _neighbours(sorted_s, order, taken, room, k_cand, cand)
+                room = float(_oth1(0, g, tv, tg) - (load[g, 0] - prompt[j]))
+                nc = _neighbours(sorted_s, order, right, left, room, k_cand, cand)
                 bj = -1
                 bd = 0
                 for t in range(nc):
@@ -239,21 +307,22 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget):  # pragma
                     for h in range(hl):
                         old = load[g, h]
                         new = old - _c(prompt, length, j, h) + _c(prompt, length, j2, h)
-                        o = _oth1(h, g, t1v, t1g, t2v)
+                        o = _oth1(h, g, tv, tg)
                         mx = o if o > new else new
-                        d += G * (mx - t1v[h]) - (new - old)
+                        d += G * (mx - tv[h, 0]) - (new - old)
                     evals += 1
                     if d < bd:
                         bj, bd = j2, d
                 if bj >= 0:
                     for h in range(max(length[j], length[bj])):
                         load[g, h] += _c(prompt, length, bj, h) - _c(prompt, length, j, h)
+                        _fix(load, g, h, tv, tg)
                     assign[bj] = g
                     assign[j] = -1
                     taken[bj] = True
                     taken[j] = False
+                    _reset_skips(taken, order, right, left)
                     admitted[a] = bj
-                    _top3(load, t1v, t1g, t2v, t2g, t3v)
                     improved = True
                 if evals > budget:
                     break
@@ -265,7 +334,7 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget):  # pragma
             g1 = assign[j]
             crit = False
             for h in range(H1):
-                if load[g1, h] == t1v[h]:
+                if load[g1, h] == tv[h, 0]:
                     crit = True
                     break
             if not crit:
@@ -284,13 +353,13 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget):  # pragma
                     cj2 = _c(prompt, length, j2, h)
                     n1 = load[g1, h] - cj + cj2
                     n2 = load[g2, h] - cj2 + cj
-                    o = _oth2(h, g1, g2, t1v, t1g, t2v, t2g, t3v)
+                    o = _oth2(h, g1, g2, tv, tg)
                     mx = o
                     if n1 > mx:
                         mx = n1
                     if n2 > mx:
                         mx = n2
-                    d += G * (mx - t1v[h])
+                    d += G * (mx - tv[h, 0])
                 evals += 1
                 if d < bd:
                     bj, bd = j2, d
@@ -304,13 +373,13 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget):  # pragma
                         cj = _c(prompt, length, j, h)
                         n1 = load[g1, h] - cj
                         n2 = load[g2, h] + cj
-                        o = _oth2(h, g1, g2, t1v, t1g, t2v, t2g, t3v)
+                        o = _oth2(h, g1, g2, tv, tg)
                         mx = o
                         if n1 > mx:
                             mx = n1
                         if n2 > mx:
                             mx = n2
-                        d += G * (mx - t1v[h])
+                        d += G * (mx - tv[h, 0])
                     evals += 1
                     if d < bd:
                         bg, bd = g2, d
@@ -319,10 +388,11 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget):  # pragma
                     cj = _c(prompt, length, j, h)
                     load[g1, h] -= cj
                     load[bg, h] += cj
+                    _fix(load, g1, h, tv, tg)
+                    _fix(load, bg, h, tv, tg)
                 assign[j] = bg
                 q[g1] += 1
                 q[bg] -= 1
-                _top3(load, t1v, t1g, t2v, t2g, t3v)
                 improved = True
             elif bj >= 0:
                 g2 = assign[bj]
@@ -331,10 +401,96 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget):  # pragma
                     cj2 = _c(prompt, length, bj, h)
                     load[g1, h] += cj2 - cj
                     load[g2, h] += cj - cj2
+                    _fix(load, g1, h, tv, tg)
+                    _fix(load, g2, h, tv, tg)
                 assign[j] = g2
                 assign[bj] = g1
-                _top3(load, t1v, t1g, t2v, t2g, t3v)
                 improved = True
         if not improved or evals > budget:
             break
     return assign
+
+
+@njit(cache=True)
+def phi(base, prompt, pred, assign):  # pragma: no cover - compiled
+    """Φ = Σ_h [G·max_g L̂_g(k+h) − Σ_g L̂_g(k+h)] of an assignment (exact, int64)."""
+    G, H1 = base.shape
+    load = base.copy()
+    for j in range(prompt.size):
+        g = assign[j]
+        if g >= 0:
+            for h in range(min(pred[j], H1)):
+                load[g, h] += prompt[j] + h
+    tot = 0
+    for h in range(H1):
+        mx = load[0, h]
+        sm = 0
+        for g in range(G):
+            sm += load[g, h]
+            if load[g, h] > mx:
+                mx = load[g, h]
+        tot += G * mx - sm
+    return tot
+
+
+@njit(cache=True)
+def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts):  # pragma: no cover
+    """An assignment (window position -> worker or -1) for the BF-IO program; see the module docstring.
+
+    Runs the filling and local search once against the predicted envelope E(h) and, in the slot-limited
+    case, again against each raised level W = (Σ_g L_g + S)/G that lies above E(0), where S is the
+    prompt mass of the m smallest, the m middle or the m largest window requests (raising the envelope
+    pays when the admitted mass grows by more than G times the rise); keeps the smallest Φ.
+
+    Args:
+        base: (G, H+1) int64 b_g(h).  free: (G,) f_g.  prompt: (n,) s_j.  pred: (n,) ô_j (ones for H = 0).
+        k_cand: K, candidates either side of a target size.  max_passes: local-search passes.
+        budget: the most ΔΦ evaluations one local search may spend.
+        restarts: 1 also runs the filling with workers smallest gap first (slot-limited case only).
+    """
+    G = base.shape[0]
+    n = prompt.size
+    best = _solve_once(base, free, prompt, pred, NEG, False, k_cand, max_passes, budget)
+    F = 0
+    for g in range(G):
+        F += free[g]
+    m = min(F, n)
+    if m == 0 or m >= n:
+        return best
+    best_phi = -1
+    if restarts > 0:
+        best_phi = phi(base, prompt, pred, best)
+        cand = _solve_once(base, free, prompt, pred, NEG, True, k_cand, max_passes, budget)
+        c = phi(base, prompt, pred, cand)
+        if c < best_phi:
+            best, best_phi = cand, c
+    e0 = base[0, 0]
+    tot = 0
+    for g in range(G):
+        tot += base[g, 0]
+        if base[g, 0] > e0:
+            e0 = base[g, 0]
+    srt = np.sort(prompt)
+    lo = 0
+    for j in range(m):
+        lo += srt[j]
+    hi = 0
+    for j in range(n - m, n):
+        hi += srt[j]
+    mid = 0
+    off = (n - m) // 2
+    for j in range(off, off + m):
+        mid += srt[j]
+    last = NEG
+    for s in (lo, mid, hi):
+        w = (tot + s + G - 1) // G
+        if w <= e0 or w == last:
+            continue
+        last = w
+        if best_phi < 0:
+            best_phi = phi(base, prompt, pred, best)
+        cand = _solve_once(base, free, prompt, pred, w, False, k_cand, max_passes, budget)
+        c = phi(base, prompt, pred, cand)
+        if c < best_phi:
+            best, best_phi = cand, c
+    return best

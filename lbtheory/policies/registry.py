@@ -9,10 +9,13 @@ from lbtheory.errors import ConfigError
 from lbtheory.policies.base import Policy
 
 _REGISTRY: dict[str, Callable[..., Policy]] = {}
+_BUILTINS: list[bool] = []  # non-empty once the built-in policies are registered
 
 
 def register(name: str, factory: Callable[..., Policy]) -> None:
     """Make ``factory`` available as ``name`` (a name may be registered once)."""
+    if factory.__module__.split(".")[0] != "lbtheory":
+        _load_builtins()  # so a user's policy cannot shadow a built-in name unnoticed
     if name in _REGISTRY and _REGISTRY[name] is not factory:
         raise ConfigError(f"policy name {name!r} is already registered")
     _REGISTRY[name] = factory
@@ -41,12 +44,22 @@ def make_policy(name: str, **params: Any) -> Policy:
 
 
 def _load_builtins() -> None:
-    if _REGISTRY:
+    if _BUILTINS:
         return
+    _BUILTINS.append(True)
+    from lbtheory.policies.bfio import BFIO
+    from lbtheory.policies.bfio_paper import BFIOPaper
     from lbtheory.policies.fcfs import FCFS
     from lbtheory.policies.jsq import JSQTokens
     from lbtheory.policies.random_policy import RandomPolicy
     from lbtheory.policies.round_robin import RoundRobin
 
-    for cls in (FCFS, JSQTokens, RoundRobin, RandomPolicy):
+    for cls in (FCFS, JSQTokens, RoundRobin, RandomPolicy, BFIO, BFIOPaper):
         register(cls.name, cls)
+
+    # dispatch on arrival: the production routers and BF-IO's router (lbtheory.policies.production)
+    from lbtheory.policies.bfio_router import BFIORouter
+    from lbtheory.policies.production import PRODUCTION_POLICIES
+
+    for dcls in (*PRODUCTION_POLICIES, BFIORouter):
+        register(dcls.name, dcls)

@@ -119,3 +119,18 @@ def test_registry():
     assert {"fcfs", "jsq_tokens", "round_robin", "random"} <= set(policy_names())
     with pytest.raises(ConfigError, match="unknown policy"):
         make_policy("nope")
+
+
+def test_user_policies_register_beside_the_builtins():
+    from lbtheory.policies import Admission, Policy, register
+
+    class Mine(Policy):
+        name = "mine_for_test"
+
+        def decide(self, view):
+            return Admission.empty()
+
+    register(Mine.name, Mine)
+    assert {"mine_for_test", "fcfs", "bfio"} <= set(policy_names())
+    with pytest.raises(ConfigError, match="already registered"):
+        register("fcfs", Mine)
