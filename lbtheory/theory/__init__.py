@@ -1,0 +1,8 @@
+"""The guarantees of arXiv 2601.17855 (and ours) as sympy expressions with explicit constants.
+
+Modules: :mod:`.symbols` (every symbol, declared once), :mod:`.bounds` (one function per bound),
+:mod:`.evaluate` (compiled evaluators and the registry), :mod:`.exact` (exact numbers of a discrete prompt
+law), :mod:`.report` (the table behind ``lbtheory bounds``). Nothing is built at import time.
+"""
+
+__all__ = ["bounds", "evaluate", "exact", "report", "symbols"]

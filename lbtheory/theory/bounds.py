@@ -1,0 +1,358 @@
+"""The guarantees, each a function returning a sympy expression in the symbols of :mod:`.symbols`.
+
+Notation: Imb(k) = G·max_g L_g(k) − Σ_g L_g(k) (tokens) at the start of step k; Δ_s = s_max − s_min;
+S_g = the sum of B i.i.d. prompts; Z = (S_g − Bμ_s)/(σ_s√B).
+
+Shared hypotheses (called **H_sat** below), the paper's setting made precise:
+
+* saturated pool, and every worker runs exactly B requests at every step of the steady-state window
+  (guaranteed when the window R ≥ G·B: every freed slot is refilled at once);
+* prompt lengths i.i.d., bounded in [s_min, s_max], non-degenerate (σ_s > 0), independent of the output
+  lengths;
+* every live job's workload grows by the same drift δ per step (δ = 1 in MODEL.md).
+
+Each docstring says whether the statement is *classical*, *ours* (derived here, proof sketched in
+``paper/sections/bounds.tex``) or a *conjecture* (stated, searched, not proved). Bounds on an expectation
+can only be checked statistically: the property tests average over a long steady-state window and allow a
+McDiarmid deviation (a changed prompt moves Imb(k) by at most (G − 1)·Δ_s), never a hand-tuned slack.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy import Expr
+
+from lbtheory.theory.symbols import (
+    C_BE,
+    B,
+    G,
+    P_busy,
+    P_idle,
+    P_max,
+    P_wait,
+    W,
+    delta,
+    gamma,
+    iota,
+    m_4,
+    mu_s,
+    o,
+    rho_3,
+    s_low,
+    s_max,
+    s_min,
+    s_top,
+    sigma_s,
+    theta,
+    u,
+    u_sat,
+    x,
+)
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def prompt_range() -> Expr:
+    """Δ_s = s_max − s_min (tokens)."""
+    return s_max - s_min
+
+
+def berry_esseen_eps() -> Expr:
+    """ε_B = C_BE·ρ₃/(σ_s³·√B): the Berry–Esseen bound on sup_x |P(Z ≤ x) − Φ(x)| for a sum of B i.i.d.
+    prompts (classical; C_BE = 0.4748, Shevtsova 2011)."""
+    return C_BE * rho_3 / (sigma_s**3 * sp.sqrt(B))
+
+
+def mills_tail_at_sqrt_log_g() -> Expr:
+    """p_G = x·φ(x)/(1 + x²) at x = √(log G), i.e. √(log G)/((1 + log G)·√(2πG)): a lower bound on the
+    Gaussian tail Φ̄(x) (classical Mills-ratio inequality)."""
+    x = sp.sqrt(sp.log(G))
+    return x / ((1 + x**2) * sp.sqrt(2 * sp.pi * G))
+
+
+def power_curve(util: Expr = u) -> Expr:
+    """P(u) = P_idle + (P_max − P_idle)·(u/u_sat)^γ (W), for 0 ≤ u ≤ u_sat (the paper's curve)."""
+    return P_idle + (P_max - P_idle) * (util / u_sat) ** gamma
+
+
+# ------------------------------------------------------------------------------ (1) FCFS lower bounds
+
+
+def fcfs_lower_pair() -> Expr:
+    """Lower bound on E[Imb(k)] for FCFS (and any load-blind policy), valid for every G ≥ 1, B ≥ 1.
+
+    Statement (ours): under H_sat, for every step k of the window,
+
+        E[Imb(k)] ≥ min(G − 1, 1) · G·σ_s³·B / √(m₄ + (6B − 3)·σ_s⁴).
+
+    Proof idea: conditional on the output lengths, a load-blind policy's active set is fixed, so
+    L_g(k) = A_g(k) + S_g(k) with A_g the age sums (fixed) and S_g i.i.d. sums of B prompts. The map
+    a ↦ E[max_g (a_g + S_g)] is convex and symmetric, hence ≥ its value at the mean ā, which gives
+    E[Imb(k)] ≥ G·(E[max_g S_g] − Bμ_s) (equality when all age sums agree, e.g. fixed outputs). For G ≥ 2,
+    E[max_g S_g] − Bμ_s ≥ E|S_1 − S_2|/2 ≥ (E Y²)^{3/2}/(2√(E Y⁴)) (Hölder) with Y = S_1 − S_2,
+    E Y² = 2Bσ_s², E Y⁴ = 2B·m₄ + (12B² − 6B)·σ_s⁴. As B → ∞ the bound is G·σ_s·√B/√6.
+    """
+    core = G * sigma_s**3 * B / sp.sqrt(m_4 + (6 * B - 3) * sigma_s**4)
+    return sp.Min(G - 1, 1) * core
+
+
+def gaussian_tail(z: Expr) -> Expr:
+    """Φ̄(z) = P(N(0,1) ≥ z) = erfc(z/√2)/2."""
+    return sp.erfc(z / sp.sqrt(2)) / 2
+
+
+def fcfs_gaussmax_factor(threshold: Expr = x, tail: Expr | None = None) -> Expr:
+    """ℓ(x): the Gaussian-max factor of :func:`fcfs_lower_gaussmax` (dimensionless), for a threshold x ≥ 0:
+
+        ℓ(x) = max(0, x·(1 − exp(−G·max(0, Φ̄(x) − ε_B))) − ½·min(1, ½ + ε_B)^{G−1}).
+
+    ``tail`` replaces Φ̄(x) by a lower bound on it (e.g. the Mills bound p_G at x = √(log G)).
+    """
+    eps = berry_esseen_eps()
+    p = gaussian_tail(threshold) if tail is None else tail
+    head = threshold * (1 - sp.exp(-G * sp.Max(0, p - eps)))
+    rest = sp.Rational(1, 2) * sp.Min(1, sp.Rational(1, 2) + eps) ** (G - 1)
+    return sp.Max(0, head - rest)
+
+
+def fcfs_gaussmax_factor_regime() -> Expr:
+    """ℓ at x = √(log G) with Φ̄ replaced by the Mills bound p_G and no clipping: valid inside the regime
+    ε_B ≤ p_G (see :func:`gaussmax_regime_b_min`); elementary, so ``sympy.limit`` can take it."""
+    xg = sp.sqrt(sp.log(G))
+    eps = berry_esseen_eps()
+    return xg * (1 - sp.exp(-G * (mills_tail_at_sqrt_log_g() - eps))) - sp.Rational(1, 2) * (
+        sp.Rational(1, 2) + eps
+    ) ** (G - 1)
+
+
+def fcfs_lower_gaussmax(threshold: Expr = x) -> Expr:
+    """Lower bound on E[Imb(k)] for FCFS (and any load-blind policy) that grows like G·σ_s·√(B log G).
+
+    Statement (ours, constants explicit): under H_sat, for every step k of the window and every x ≥ 0,
+
+        E[Imb(k)] ≥ G·σ_s·√B·ℓ(x),
+        ℓ(x) = max(0, x·(1 − e^{−G·(Φ̄(x) − ε_B)⁺}) − ½·min(1, ½ + ε_B)^{G−1}),
+
+    ε_B = 0.4748·ρ₃/(σ_s³√B) (Berry–Esseen). The registry takes the best x on a grid. At x = √(log G),
+    Φ̄(x) ≥ p_G = √(log G)/((1 + log G)√(2πG)) (Mills), so in the regime ε_B ≤ p_G/2, i.e.
+    B ≥ B_min(G) ≈ (2·0.4748ρ₃/σ_s³)²·2πG(1 + log G)²/log G (a form of √G = õ(B)), ℓ ≥ √(log G)·(1 − o(1)):
+    ℓ/√(log G) → 1 as B → ∞ then G → ∞.
+
+    Proof idea: after the symmetrisation of :func:`fcfs_lower_pair`, E[max Z] ≥ x·P(max Z ≥ x) −
+    E[(max Z)⁻]; P(max Z ≥ x) ≥ 1 − exp(−G·P(Z ≥ x)) and P(Z ≥ x) ≥ Φ̄(x) − ε_B;
+    E[(max Z)⁻] ≤ E[Z⁻]·P(Z < 0)^{G−1} ≤ ½·(½ + ε_B)^{G−1}.
+    """
+    return G * sigma_s * sp.sqrt(B) * fcfs_gaussmax_factor(threshold)
+
+
+def fcfs_lower(threshold: Expr = x) -> Expr:
+    """The better of :func:`fcfs_lower_pair` and :func:`fcfs_lower_gaussmax` (same hypotheses).
+
+    Statement (ours): E[Imb_FCFS(k)] ≥ max(pair, Gaussian-max(x)) for every step k of the window and every
+    x ≥ 0; hence the same for the long-run (window) average. Holds verbatim for round robin and random
+    (load-blind policies).
+    """
+    return sp.Max(fcfs_lower_pair(), fcfs_lower_gaussmax(threshold))
+
+
+def gaussmax_regime_b_min() -> Expr:
+    """B_min(G) = (2·C_BE·ρ₃/σ_s³)²/p_G²: for B ≥ B_min, ε_B ≤ p_G/2, so the Gaussian-max bound is at least
+    G·σ_s√B·(√(log G)(1 − e^{−G p_G/2}) − ½(½ + p_G/2)^{G−1}) (ours)."""
+    return (2 * C_BE * rho_3 / sigma_s**3) ** 2 / mills_tail_at_sqrt_log_g() ** 2
+
+
+def loadblind_upper() -> Expr:
+    """Upper bound on E[Imb(k)] for a load-blind policy (FCFS, round robin, random) with fixed outputs.
+
+    Statement (ours, from the classical Bernstein maximal inequality): under H_sat with every output
+    length equal to o (so all age sums agree and E[Imb(k)] = G·(E[max_g S_g] − Bμ_s) exactly),
+
+        E[Imb(k)] ≤ G·(σ_s·√(2B·log G) + (s_max − s_min)·log G/3).
+
+    Proof: S_g − Bμ_s is sub-gamma on the right with variance factor Bσ_s² and scale Δ_s/3, and
+    E[max of G such] ≤ √(2v log G) + c log G (Boucheron–Lugosi–Massart, Cor. 2.6).
+    """
+    return G * (sigma_s * sp.sqrt(2 * B * sp.log(G)) + prompt_range() * sp.log(G) / 3)
+
+
+# ------------------------------------------------------------------------------ (2) BF-IO upper bound
+
+
+def bfio_upper() -> Expr:
+    """Deterministic upper bound on BF-IO (H = 0)'s imbalance at every step.
+
+    Statement (ours, the classical sorted-greedy argument): in the saturated pool with R ≥ G·B, every
+    output length equal to o, and BF-IO solving its H = 0 problem exactly (minimise G·max L − ΣL while
+    filling every free slot), every step k has
+
+        Imb(k) ≤ (G − 1)·(s_max − s_min).
+
+    Proof: with fixed outputs and R ≥ G·B all slots start and end together, so every worker has the same
+    age sum and each refill partitions G·B prompts into G groups of B. Sorting them in decreasing order and
+    giving each consecutive run of G to the workers from lightest to heaviest keeps max − min ≤ Δ_s
+    (induction: pairing the heaviest worker with the smallest item of the run), so that partition has
+    Imb ≤ (G − 1)·Δ_s; the exact optimum is no worse. The drift δ adds the same to every worker and cancels.
+    """
+    return (G - 1) * prompt_range()
+
+
+def age_moments_geometric() -> tuple[Expr, Expr]:
+    """(σ_a², m₄ₐ): variance and fourth central moment of one slot's stationary age a (tokens generated
+    before the step) when output lengths are geometric with mean o (p = 1/o, q = 1 − p):
+    P(a = j) = p·q^j, σ_a² = q/p², m₄ₐ = q(1 + 7q + q²)/p⁴ (classical)."""
+    p = sp.Integer(1) / o
+    q = 1 - p
+    return q / p**2, q * (1 + 7 * q + q**2) / p**4
+
+
+def any_policy_lower_geometric() -> Expr:
+    """Lower bound on E[Imb(k)] for *every* policy blind to output lengths (BF-IO with H = 0 included)
+    when outputs are geometric (ours).
+
+    Statement: saturated pool, R ≥ G·B (every freed slot refilled at once), output lengths i.i.d.
+    geometric with mean o, independent of the prompts and unseen by the policy, drift δ. In
+    stationarity (steps k ≫ o; the law at step k differs by at most (1 − 1/o)^k),
+
+        E[Imb(k)] ≥ min(G − 1, 1)·G·δ·σ_a³·B/√(m₄ₐ + (6B − 3)σ_a⁴) − (G − 1)·B·(s_max − s_min),
+
+    with σ_a, m₄ₐ from :func:`age_moments_geometric`.
+
+    Proof: each slot's age is its own Markov chain (a → a + 1 w.p. q, → 0 w.p. p, whoever is admitted),
+    so the age sums A_g are i.i.d. across workers whatever the policy. With P_g the prompt sum,
+    G·max L − ΣL ≥ G(A_{g*} − Ā) − Σ_g (P_g − P_{g*}) ≥ G(max A − Ā) − (G − 1)BΔ_s (g* the worker of the
+    largest age sum), and E[max A] − E[A] is bounded as in :func:`fcfs_lower_pair`.
+
+    Consequence: once δ·o·√B ≳ 2.5·√B·B·Δ_s/√B, i.e. o ≳ 2.5·√B·Δ_s, no output-blind policy beats
+    order G·o·√B, which is also FCFS's order, so the ratio of C2 is O(√(log G)) there, not Ω(√(B log G)).
+    """
+    var_a, m4_a = age_moments_geometric()
+    core = G * delta * var_a ** sp.Rational(3, 2) * B / sp.sqrt(m4_a + (6 * B - 3) * var_a**2)
+    return sp.Min(G - 1, 1) * core - (G - 1) * B * prompt_range()
+
+
+def bfio_upper_geometric_conjecture() -> Expr:
+    """Conjecture, **refuted** by our search: with geometric output lengths of mean o, the long-run average imbalance of
+    BF-IO (H = 0) stays below (G − 1)·(s_max − s_min + δ·o).
+
+    Why plausible: a departure removes at most one prompt plus its accumulated drift (δ·o on average),
+    and the refill can compensate one prompt range. Why unproved: a worker with no departure cannot be
+    lifted, and an exact H = 0 optimiser is indifferent to which lagging worker it lifts.
+    Refuted: G = 2, B = 2, prompts uniform on {1..10}, geometric outputs of mean 100 — the exact H = 0
+    optimum averages ≈ 173 tokens against the conjectured 109 (pinned in test_bfio_upper.py). The age sums
+    are out of any output-blind policy's control (see :func:`any_policy_lower_geometric`).
+    """
+    return (G - 1) * (prompt_range() + delta * o)
+
+
+def ratio_lower(threshold: Expr = x) -> Expr:
+    """Lower bound on E[AvgImb_FCFS]/AvgImb_BF-IO (H = 0): fcfs_lower/bfio_upper (ours).
+
+    Under H_sat with fixed outputs and R ≥ G·B this is ≥ G·σ_s√B·ℓ/((G − 1)·Δ_s); in the regime
+    B ≥ B_min(G) it is Ω(√(B log G)) with the explicit constant σ_s/Δ_s in the limit:
+    ratio/√(B log G) → σ_s/Δ_s as B → ∞ then G → ∞ (checked with ``sympy.limit``).
+    """
+    return fcfs_lower(threshold) / bfio_upper()
+
+
+def ratio_lower_regime() -> Expr:
+    """ratio_lower inside the regime (no Max/Min clipping): G·σ_s√B·ℓ_G/((G − 1)·Δ_s)."""
+    return G * sigma_s * sp.sqrt(B) * fcfs_gaussmax_factor_regime() / bfio_upper()
+
+
+# --------------------------------------------------------------------------- (4) JSQ, any policy
+
+
+def any_policy_upper() -> Expr:
+    """Deterministic upper bound for any policy that fills every free slot (JSQ by tokens included).
+
+    Statement (classical, trivial): with fixed outputs and R ≥ G·B, every worker holds B prompts and the
+    same age sum, so L_g − L_h ≤ B·Δ_s and Imb(k) ≤ (G − 1)·B·(s_max − s_min).
+
+    It is the right order for JSQ: with a slot cap, JSQ's last placements are forced, and on the order
+    (s_max, s_min × B, s_max × (B − 1)) with G = 2 and B·s_min < s_max it leaves Imb = B·Δ_s. The
+    Graham-type (G − 1)·s_max is therefore *false* for JSQ under the cap (counterexample pinned in
+    ``tests/properties/test_jsq_rr.py``), even for i.i.d. prompts where JSQ measures close to FCFS.
+    """
+    return (G - 1) * B * prompt_range()
+
+
+def jsq_graham_refuted() -> Expr:
+    """(G − 1)·s_max: the Graham list-scheduling bound, valid without slot caps, refuted for JSQ with
+    B-slot workers (kept only so the tests can show the counterexample)."""
+    return (G - 1) * s_max
+
+
+# --------------------------------------------------------------------------------- (5) energy (C5)
+
+
+def energy_saving_spin() -> Expr:
+    """Energy saved by removing barrier idle, worker-time model (ours; exact).
+
+    Model: in step k worker g computes for C + t·L_g at P_busy and waits t·(max L − L_g) at P_wait; the
+    balanced counterfactual runs the same work with every load equal to ΣL/G (same steps, same C).
+    With run aggregates ι = ΣImb/(G·Σ max L) and θ = tΣ max L/(KC + tΣ max L), exactly
+
+        S = θι·P_wait / (P_busy·(1 − θι) + θι·P_wait).
+
+    S ≤ θι ≤ ι, with equality iff P_wait = P_busy (the barrier spins at full power).
+    """
+    x = theta * iota
+    return x * P_wait / (P_busy * (1 - x) + x * P_wait)
+
+
+#: the C5 target saving s* = 52%
+C5_TARGET = sp.Rational(52, 100)
+
+
+def energy_threshold_spin(target: Expr = C5_TARGET) -> Expr:
+    """The idle fraction needed for :func:`energy_saving_spin` ≥ target (ours):
+
+        θι ≥ s*·P_busy/(s*·P_busy + (1 − s*)·P_wait),    s* = target.
+
+    For s* = 0.52 and P_wait ≤ P_busy this needs ι ≥ 0.52/θ ≥ 0.52: a saving above 52% requires more than
+    52% of worker-time idle at the barrier.
+    """
+    return target * P_busy / (target * P_busy + (1 - target) * P_wait) / theta
+
+
+def energy_saving_curve_upper() -> Expr:
+    """Energy saved under the reference power curve (u_g = L_g/max L, whole step at P(u_g), u_sat = 1),
+    upper bound per step (ours): for 0 < γ ≤ 1, Jensen gives Σ_g P(u_g) ≤ G·P(1 − ι), so
+
+        S ≤ 1 − (1 − θι)·P_max / (P_idle + (P_max − P_idle)(1 − ι)^γ).
+
+    The balanced counterfactual runs every worker at u = 1 (P_max) for C + t·ΣL/G.
+    """
+    return 1 - (1 - theta * iota) * P_max / (P_idle + (P_max - P_idle) * (1 - iota) ** gamma)
+
+
+def energy_saving_curve_lower() -> Expr:
+    """Lower bound for the same per-step saving (ours): for 0 < γ ≤ 1, u^γ ≥ u on [0, 1], so
+    Σ_g P(u_g) ≥ G·(P_idle + (P_max − P_idle)(1 − ι)) and
+
+        S ≥ 1 − (1 − θι)·P_max / (P_idle + (P_max − P_idle)(1 − ι)).
+    """
+    return 1 - (1 - theta * iota) * P_max / (P_idle + (P_max - P_idle) * (1 - iota))
+
+
+# -------------------------------------------------------------------------- (6) instance lower bound
+
+
+def instance_lower() -> Expr:
+    """A lower bound on Imb(k) that no policy can beat on a given block (ours, elementary).
+
+    Statement: with fixed outputs and R = G·B every policy that fills every free slot runs the same block
+    of G·B requests at every step of a refill period (W their prompt total, s_top the largest prompt,
+    s_low the sum of the B − 1 smallest). Whatever the partition,
+
+        Imb(k) ≥ G·max(⌈W/G⌉, s_top + s_low) − W.
+
+    (max L ≥ the average, an integer; the worker holding s_top also holds B − 1 other prompts.) The
+    common age sum cancels. Averaging over steps bounds any policy's long-run average from below.
+    """
+    return G * sp.Max(sp.ceiling(W / G), s_top + s_low) - W
+
+
+def mean_prompt_block_work() -> Expr:
+    """E[W] = G·B·μ_s: the expected prompt total of a block (for default parameter sets)."""
+    return G * B * mu_s

@@ -1,0 +1,198 @@
+"""Compiled numeric evaluators of the bounds and the registry of every bound.
+
+Each bound is an expression of :mod:`.bounds`; :func:`compile_expr` turns it into a float function with
+``sympy.lambdify`` (numpy backend), and :func:`exact_value` evaluates it with exact sympy numbers
+(Rationals) so the two can be compared. :func:`registry` lists every bound with the claim it supports.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from lbtheory.theory import bounds as bd
+from lbtheory.theory.symbols import numeric, paper_params
+
+ParamMap = Mapping[str, float]
+
+
+def compile_expr(expr: sp.Expr) -> Callable[[ParamMap], float]:
+    """A float evaluator of ``expr``: ``f(params)`` with params keyed by symbol name.
+
+    Raises KeyError naming the missing symbol when ``params`` lacks one of the expression's symbols.
+    """
+    syms = sorted(expr.free_symbols, key=lambda s: s.name)
+    fn = sp.lambdify(syms, expr, modules=[{"ceiling": np.ceil}, "scipy", "numpy"])
+    names = [s.name for s in syms]
+
+    def value(params: ParamMap) -> float:
+        missing = [n for n in names if n not in params]
+        if missing:
+            raise KeyError(f"missing parameter(s) {missing} for this bound")
+        with np.errstate(all="ignore"):
+            return float(fn(*(float(params[n]) for n in names)))
+
+    return value
+
+
+def exact_value(expr: sp.Expr, params: Mapping[str, sp.Expr | int | float], digits: int = 30) -> float:
+    """``expr`` evaluated from exact inputs (sympy numbers; floats become Rationals): exact substitution,
+    then ``digits``-digit arbitrary-precision evaluation (mpmath), then rounded to a float."""
+    subs: dict[sp.Symbol, sp.Expr] = {}
+    for s in expr.free_symbols:
+        v = params[s.name]
+        subs[s] = sp.nsimplify(v, rational=True) if isinstance(v, float) else sp.sympify(v)
+    return float(sp.N(expr.xreplace(subs), digits))
+
+
+@dataclass(frozen=True)
+class BoundRecord:
+    """One bound.
+
+    Attributes:
+        name: registry key.
+        claim: the claim of CLAIMS.md it supports ("C2", "C5", ...).
+        kind: "lower" or "upper" (the side it bounds) or "identity" (an exact formula).
+        quantity: what it bounds, in words (units included).
+        status: "theorem (ours)", "classical", or "conjecture".
+        hypotheses: the hypotheses, one per string.
+        expr: the sympy expression.
+        maximize_over: (symbol name, grid) when the expression is a valid bound for every value of that
+            free symbol (the Gaussian-max threshold x): :meth:`value` then takes the best grid value
+            (max for a lower bound, min for an upper one).
+    """
+
+    name: str
+    claim: str
+    kind: str
+    quantity: str
+    status: str
+    hypotheses: tuple[str, ...]
+    expr: sp.Expr
+    maximize_over: tuple[str, tuple[float, ...]] | None = None
+    _fn: Callable[[ParamMap], float] = field(repr=False, compare=False, default=lambda p: math.nan)
+
+    @property
+    def latex(self) -> str:
+        """The expression in LaTeX."""
+        return sp.latex(self.expr)
+
+    def value(self, params: ParamMap | None = None) -> float:
+        """The bound's value: ``params`` (by symbol name) override :func:`default_params`."""
+        merged = dict(default_params())
+        if params:
+            merged.update({k: float(v) for k, v in params.items()})
+        if self.maximize_over is None or self.maximize_over[0] in (params or {}):
+            return self._fn(merged)
+        return self.best(merged)[0]
+
+    def best(self, params: ParamMap) -> tuple[float, float]:
+        """(best value, the grid point of ``maximize_over`` that gives it) for complete ``params``."""
+        assert self.maximize_over is not None
+        name, grid = self.maximize_over
+        sign = 1.0 if self.kind == "lower" else -1.0
+        best_v, best_x = -math.inf, math.nan
+        p = dict(params)
+        for xv in grid:
+            p[name] = xv
+            v = sign * self._fn(p)
+            if v > best_v:
+                best_v, best_x = v, xv
+        return sign * best_v, best_x
+
+    def exact(self, params: Mapping[str, sp.Expr | int | float] | None = None) -> float:
+        """The same value computed with exact sympy arithmetic (floats converted to Rationals)."""
+        merged: dict[str, sp.Expr | int | float] = {k.name: v for k, v in paper_params().items()}
+        if params:
+            merged.update(params)
+        return exact_value(self.expr, merged)
+
+
+@lru_cache(maxsize=1)
+def default_params() -> dict[str, float]:
+    """The default numeric parameter set (:func:`lbtheory.theory.symbols.paper_params` as floats)."""
+    return numeric(paper_params())
+
+
+H_SAT = (
+    "saturated pool; every worker runs B requests at every window step (R >= G*B suffices)",
+    "prompt lengths i.i.d., bounded in [s_min, s_max], sigma_s > 0, independent of output lengths",
+    "every live job's workload grows by the same drift per step",
+)
+FIXED_OUT = "every output length equal to o (all slots start and end together)"
+LOAD_BLIND = "the policy's assignment does not depend on prompt lengths (FCFS, round robin, random)"
+EXPECTATION = "bounds the expectation over prompts; checked statistically (McDiarmid tolerance)"
+
+
+#: thresholds x (standard deviations) tried by the Gaussian-max bound
+X_GRID = tuple(float(v) for v in np.round(np.linspace(0.0, 6.0, 241), 6))
+_OPT_X = {"fcfs_lower", "fcfs_lower_gaussmax", "ratio_lower"}
+
+
+def _specs() -> list[tuple[str, str, str, str, str, tuple[str, ...], sp.Expr]]:
+    return [
+        ("fcfs_lower", "C2", "lower", "E[Imb(k)] of FCFS/RR/random, tokens", "theorem (ours)",
+         (*H_SAT, LOAD_BLIND, EXPECTATION), bd.fcfs_lower()),
+        ("fcfs_lower_pair", "C2", "lower", "E[Imb(k)] of FCFS/RR/random, tokens", "theorem (ours)",
+         (*H_SAT, LOAD_BLIND, EXPECTATION), bd.fcfs_lower_pair()),
+        ("fcfs_lower_gaussmax", "C2", "lower", "E[Imb(k)] of FCFS/RR/random, tokens",
+         "theorem (ours)", (*H_SAT, LOAD_BLIND, EXPECTATION,
+                            "informative when B >= gaussmax_regime_b_min"), bd.fcfs_lower_gaussmax()),
+        ("gaussmax_regime_b_min", "C2", "identity", "B beyond which eps_B <= p_G/2, slots",
+         "theorem (ours)", ("Berry-Esseen constant 0.4748",), bd.gaussmax_regime_b_min()),
+        ("loadblind_upper", "C2", "upper", "E[Imb(k)] of FCFS/RR/random, tokens", "theorem (ours)",
+         (*H_SAT, LOAD_BLIND, FIXED_OUT, EXPECTATION), bd.loadblind_upper()),
+        ("bfio_upper", "C2", "upper", "Imb(k) of BF-IO (H=0), every step, tokens", "theorem (ours)",
+         (*H_SAT, FIXED_OUT, "R >= G*B", "BF-IO solves its H=0 problem exactly, filling all free slots"),
+         bd.bfio_upper()),
+        ("bfio_upper_geometric", "C2", "upper", "average Imb of BF-IO (H=0) over the window, tokens",
+         "refuted conjecture", (*H_SAT, "geometric output lengths of mean o", "R >= G*B"),
+         bd.bfio_upper_geometric_conjecture()),
+        ("any_policy_lower_geometric", "C2", "lower",
+         "E[Imb(k)] of any output-blind policy (BF-IO H=0 incl.), geometric outputs, tokens",
+         "theorem (ours)", (*H_SAT, "geometric output lengths of mean o, unseen by the policy",
+                            "R >= G*B", "stationary ages (k >> o)", EXPECTATION),
+         bd.any_policy_lower_geometric()),
+        ("ratio_lower", "C2", "lower", "E[AvgImb FCFS] / AvgImb BF-IO(H=0), dimensionless",
+         "theorem (ours)", (*H_SAT, FIXED_OUT, "R >= G*B", "exact H=0 optimiser"), bd.ratio_lower()),
+        ("any_policy_upper", "C2", "upper", "Imb(k) of any slot-filling policy incl. JSQ, tokens",
+         "classical", (*H_SAT, FIXED_OUT), bd.any_policy_upper()),
+        ("energy_saving_spin", "C5", "identity", "energy saved by balancing, fraction",
+         "theorem (ours)", ("busy workers draw P_busy, waiting workers P_wait",
+                            "balanced counterfactual: same steps and work, loads equal"),
+         bd.energy_saving_spin()),
+        ("energy_threshold_spin", "C5", "identity", "idle fraction iota needed for a 52% saving",
+         "theorem (ours)", ("as energy_saving_spin",), bd.energy_threshold_spin()),
+        ("energy_saving_curve_upper", "C5", "upper", "per-step energy saved, reference power curve",
+         "theorem (ours)", ("u_g = L_g / max L, u_sat = 1", "0 < gamma <= 1"),
+         bd.energy_saving_curve_upper()),
+        ("energy_saving_curve_lower", "C5", "lower", "per-step energy saved, reference power curve",
+         "theorem (ours)", ("u_g = L_g / max L, u_sat = 1", "0 < gamma <= 1"),
+         bd.energy_saving_curve_lower()),
+        ("instance_lower", "C2", "lower", "Imb(k) of any slot-filling policy on a block, tokens",
+         "theorem (ours)", (FIXED_OUT, "R = G*B (the block is the same for every policy)"),
+         bd.instance_lower()),
+    ]
+
+
+@lru_cache(maxsize=1)
+def registry() -> tuple[BoundRecord, ...]:
+    """Every bound, compiled (built on first call, then cached)."""
+    out = []
+    for name, claim, kind, quantity, status, hyps, expr in _specs():
+        opt = ("x", X_GRID) if name in _OPT_X else None
+        out.append(BoundRecord(name, claim, kind, quantity, status, hyps, expr, opt, compile_expr(expr)))
+    return tuple(out)
+
+
+def get(name: str) -> BoundRecord:
+    """The registered bound called ``name``."""
+    for rec in registry():
+        if rec.name == name:
+            return rec
+    raise KeyError(f"no bound named {name!r}; choose one of: {', '.join(r.name for r in registry())}")

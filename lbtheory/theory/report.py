@@ -1,0 +1,58 @@
+"""The bounds as a table: for ``lbtheory bounds [--json] [--set NAME=VALUE ...]``."""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Mapping
+from typing import Any
+
+from lbtheory.theory.evaluate import registry
+
+
+def bounds_table(params: Mapping[str, float] | None = None) -> list[dict[str, Any]]:
+    """One row per registered bound: name, claim, kind, status, quantity, latex, hypotheses, value.
+
+    ``params`` (keyed by symbol name, e.g. ``{"G": 64, "B": 32}``) override the defaults of
+    :func:`lbtheory.theory.evaluate.default_params`; unknown names raise KeyError.
+    """
+    from lbtheory.theory.evaluate import default_params
+
+    known = set(default_params()) | {"x"}
+    unknown = sorted(set(params or {}) - known)
+    if unknown:
+        raise KeyError(f"unknown parameter(s) {unknown}; choose from: {', '.join(sorted(known))}")
+    rows = []
+    for rec in registry():
+        rows.append({
+            "name": rec.name,
+            "claim": rec.claim,
+            "kind": rec.kind,
+            "status": rec.status,
+            "quantity": rec.quantity,
+            "latex": rec.latex,
+            "hypotheses": list(rec.hypotheses),
+            "value": rec.value(params),
+        })
+    return rows
+
+
+def _fmt(v: float) -> str:
+    if not math.isfinite(v):
+        return str(v)
+    if v != 0 and (abs(v) >= 1e6 or abs(v) < 1e-3):
+        return f"{v:.4g}"
+    return f"{v:,.4f}".rstrip("0").rstrip(".")
+
+
+def format_bounds_table(rows: list[dict[str, Any]]) -> str:
+    """A plain-text table for a terminal (name, claim, kind, status, value, then the quantity)."""
+    head = ("bound", "claim", "kind", "status", "value")
+    body = [(r["name"], r["claim"], r["kind"], r["status"], _fmt(float(r["value"]))) for r in rows]
+    widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for r, b in zip(rows, body, strict=True):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(b, widths, strict=True)).rstrip())
+        lines.append(textwrap.indent(r["quantity"], " " * 4))
+    return "\n".join(lines)
