@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.skipif(shutil.which("latexmk") is None, reason="latexmk not installed")
 def test_paper_builds(tmp_path: Path):
     work = tmp_path / "paper"
-    shutil.copytree(ROOT / "paper", work, ignore=shutil.ignore_patterns("*.pdf", "*.aux", "*.log"))
+    shutil.copytree(ROOT / "paper", work, ignore=shutil.ignore_patterns("*.pdf", "*.aux", "*.log", "*.fls", "*.fdb_latexmk", "*.bbl", "*.blg", "*.out"))
     # figures are PDFs: copy them back in
     shutil.copytree(ROOT / "paper" / "figures", work / "figures", dirs_exist_ok=True)
     proc = subprocess.run(
