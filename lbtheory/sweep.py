@@ -95,7 +95,7 @@ def run_sweep(
                 done(futures[fut], fut.result())
     elif backend == "ray":
         try:
-            import ray  # type: ignore[import-not-found]
+            import ray
         except ImportError:
             raise ConfigError("backend='ray' needs `pip install ray`") from None
         remote = ray.remote(fn)
@@ -106,7 +106,8 @@ def run_sweep(
             done(refs[ready[0]], ray.get(ready[0]))
     elif backend == "dask":
         try:
-            from dask.distributed import Client, as_completed as dask_completed  # type: ignore[import-not-found]
+            from dask.distributed import Client
+            from dask.distributed import as_completed as dask_completed
         except ImportError:
             raise ConfigError("backend='dask' needs `pip install dask distributed`") from None
         try:
