@@ -101,7 +101,7 @@ def macros(result: dict) -> dict[str, str]:
 def main(key: str, doc: str | None) -> None:
     """Run one claim from the command line (``--full``, ``--seeds K``)."""
     args = parser(doc).parse_args()
-    seeds = args.seeds or (10 if args.full else 2)
+    seeds = args.seeds or (10 if args.full else 3)
     result = run_claim(key, seeds, args.full)
     plot(key, result)
 
