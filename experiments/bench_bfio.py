@@ -16,22 +16,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-import lbtheory
 from lbtheory.engine.simulate import simulate
 from lbtheory.model import SimConfig
 from lbtheory.policies.base import ActiveRequests, Admission, EpochView, Policy
 from lbtheory.policies.bfio import BFIO
 from lbtheory.policies.bfio_paper import BFIOPaper
 from lbtheory.policies.jsq import JSQTokens
+from lbtheory.provenance import manifest
 from lbtheory.workloads import shared_trace_path
 from lbtheory.workloads.base import Workload
 from lbtheory.workloads.traces import load_json_trace
@@ -39,19 +35,6 @@ from lbtheory.workloads.traces import load_json_trace
 ROOT = Path(__file__).resolve().parents[1]
 STEM = "bench_bfio"
 SLOTS = 72
-
-
-def manifest(config: dict[str, object], seeds: list[int], wall_s: float) -> dict[str, object]:
-    """Provenance written next to every result: config, seeds, package version, git revision, wall time."""
-    try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                             check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        rev = "unknown"
-    return {"experiment": STEM, "config": config, "seeds": seeds, "lbtheory_version": lbtheory.__version__,
-            "git_rev": rev, "wall_s": wall_s, "python": sys.version.split()[0],
-            "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                        "load_avg_at_start": os.getloadavg()}}
 
 
 class SnapshotJSQ(JSQTokens):

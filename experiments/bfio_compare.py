@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-import lbtheory
 from lbtheory.engine.simulate import simulate
 from lbtheory.model import SimConfig
 from lbtheory.policies.registry import make_policy
+from lbtheory.provenance import manifest
 from lbtheory.workloads import shared_trace_path
 from lbtheory.workloads.base import Workload
 from lbtheory.workloads.generators import synthetic
@@ -34,17 +32,6 @@ STEM = "bfio_compare"
 G, B = 16, 72
 REQUESTS = {"synthetic": 3000, "burst": 8000, "arxiv": 4000, "longbench": 8000}
 HORIZONS = (0, 20)
-
-
-def manifest(config: dict[str, object], seeds: list[int], wall_s: float) -> dict[str, object]:
-    """Provenance written next to every result: config, seeds, package version, git revision, wall time."""
-    try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                             check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        rev = "unknown"
-    return {"experiment": STEM, "config": config, "seeds": seeds, "lbtheory_version": lbtheory.__version__,
-            "git_rev": rev, "wall_s": wall_s, "python": sys.version.split()[0]}
 
 
 def workload(name: str, n: int, rng: np.random.Generator) -> Workload:

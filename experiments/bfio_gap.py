@@ -15,14 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-import lbtheory
 from lbtheory.policies.bfio import (
     EpochProblem,
     check_assignment,
@@ -30,22 +27,12 @@ from lbtheory.policies.bfio import (
     solve_exact,
     solve_fast,
 )
+from lbtheory.provenance import manifest
 from lbtheory.workloads import shared_trace_path
 from lbtheory.workloads.traces import load_json_trace
 
 ROOT = Path(__file__).resolve().parents[1]
 STEM = "bfio_gap"
-
-
-def manifest(config: dict[str, object], seeds: list[int], wall_s: float) -> dict[str, object]:
-    """Provenance written next to every result: config, seeds, package version, git revision, wall time."""
-    try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                             check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        rev = "unknown"
-    return {"experiment": STEM, "config": config, "seeds": seeds, "lbtheory_version": lbtheory.__version__,
-            "git_rev": rev, "wall_s": wall_s, "python": sys.version.split()[0]}
 
 
 def jsq_assignment(P: EpochProblem) -> np.ndarray:
