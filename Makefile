@@ -40,7 +40,8 @@ c1_idle c3_burstgpt c4_longbench c6_lookahead c7_scale energy_map production sus
 
 claims: c1_idle c3_burstgpt c4_longbench c6_lookahead c7_scale energy_map bounds_sweep
 
-reproduce: conformance baselines claims production
+# the fast tier skips the sustainable-rate bisection (minutes of runs per policy); FULL=1 includes it
+reproduce: conformance baselines claims production $(if $(FULL),sustainable_rate,)
 	@echo "reproduce: done ($(if $(FULL),full,fast) tier); results in results/, figures in paper/figures/"
 
 clean:
