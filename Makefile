@@ -18,7 +18,7 @@ test-all:  ## including the slow sweeps and searches
 	HYPOTHESIS_PROFILE=nightly $(PYTHON) -m pytest -q -m "slow or not slow"
 
 lint:
-	$(PYTHON) -m ruff check lbtheory tests experiments
+	$(PYTHON) -m ruff check .
 
 types:
 	$(PYTHON) -m mypy
