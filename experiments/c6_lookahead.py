@@ -93,26 +93,30 @@ def macros(result: dict) -> dict[str, str]:
 
 
 def plot(result: dict) -> None:
+    """Top: BF-IO's residual imbalance as a share of FCFS's; bottom: throughput and energy change."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
-    for ax, sweep, xlabel in ((axes[0], "horizon", "lookahead H (steps), G=16"),
-                              (axes[1], "delta", "misprediction δ, G=32, H=20")):
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6), sharex="col", constrained_layout=True)
+    for col, sweep, xlabel in ((0, "horizon", "lookahead H (steps), G=16"),
+                               (1, "delta", "misprediction δ, G=32, H=20")):
         vals = result[sweep]["values"]
         for policy, ls in zip(POLICIES, ("-", "--"), strict=True):
-            for m, color in (("imbalance", "C0"), ("throughput", "C1"), ("energy_window", "C2")):
-                ch = result[sweep]["changes"][policy]
+            ch = result[sweep]["changes"][policy]
+            rows = (("imbalance", 0, "C0", True), ("throughput", 1, "C1", False), ("energy_window", 1, "C2", False))
+            for m, row, color, residual in rows:
                 mu = np.array([ch[str(v)][m]["change_vs_fcfs"][0] for v in vals]) * 100
                 hw = np.array([ch[str(v)][m]["change_vs_fcfs"][1] for v in vals]) * 100
-                ax.errorbar(vals, mu, yerr=hw, marker="o", ms=3, capsize=2, ls=ls, color=color,
-                            label=f"{policy}: {m.replace('_window', '')}")
-        ax.axhline(0, color="grey", lw=0.5)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("change vs FCFS (%)")
-    axes[0].legend(fontsize=7)
+                axes[row, col].errorbar(vals, 100 + mu if residual else mu, yerr=hw, marker="o", ms=3, capsize=2,
+                                        ls=ls, color=color, label=f"{policy}: {m.replace('_window', '')}")
+        axes[0, col].set_ylabel("BF-IO imbalance, % of FCFS's")
+        axes[1, col].set_ylabel("change vs FCFS (%)")
+        axes[1, col].axhline(0, color="grey", lw=0.5)
+        axes[1, col].set_xlabel(xlabel)
+    axes[0, 0].legend(fontsize=7)
+    axes[1, 0].legend(fontsize=7)
     FIGURES.mkdir(parents=True, exist_ok=True)
     fig.savefig(FIGURES / "c6_lookahead.pdf")
     fig.savefig(FIGURES / "c6_lookahead.png", dpi=110)
