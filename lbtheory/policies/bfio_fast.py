@@ -116,6 +116,17 @@ def _oth2(h, g1, g2, tv, tg):  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
+def _pair_max(h, g1, g2, n1, n2, tv, tg):  # pragma: no cover - compiled
+    """The envelope at step h after workers g1 and g2 change to loads n1 and n2."""
+    mx = _oth2(h, g1, g2, tv, tg)
+    if n1 > mx:
+        mx = n1
+    if n2 > mx:
+        mx = n2
+    return mx
+
+
+@njit(cache=True, inline="always")
 def _find(nxt, p):  # pragma: no cover - compiled
     """Root of p in a skip forest (path halving): the nearest untaken slot in nxt's direction."""
     while nxt[p] != p:
@@ -353,13 +364,7 @@ def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, bud
                     cj2 = _c(prompt, length, j2, h)
                     n1 = load[g1, h] - cj + cj2
                     n2 = load[g2, h] - cj2 + cj
-                    o = _oth2(h, g1, g2, tv, tg)
-                    mx = o
-                    if n1 > mx:
-                        mx = n1
-                    if n2 > mx:
-                        mx = n2
-                    d += G * (mx - tv[h, 0])
+                    d += G * (_pair_max(h, g1, g2, n1, n2, tv, tg) - tv[h, 0])
                 evals += 1
                 if d < bd:
                     bj, bd = j2, d
@@ -373,13 +378,7 @@ def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, bud
                         cj = _c(prompt, length, j, h)
                         n1 = load[g1, h] - cj
                         n2 = load[g2, h] + cj
-                        o = _oth2(h, g1, g2, tv, tg)
-                        mx = o
-                        if n1 > mx:
-                            mx = n1
-                        if n2 > mx:
-                            mx = n2
-                        d += G * (mx - tv[h, 0])
+                        d += G * (_pair_max(h, g1, g2, n1, n2, tv, tg) - tv[h, 0])
                     evals += 1
                     if d < bd:
                         bg, bd = g2, d
