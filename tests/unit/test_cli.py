@@ -146,3 +146,40 @@ def test_load_factor_needs_open_loop(tmp_path: Path, capsys):
               "--policy", "fcfs", "--load", "0.5", "--out", str(tmp_path / "o")])
     assert rc == 2
     assert "open-loop" in capsys.readouterr().err
+
+
+def test_bounds_lists_every_bound_with_values(capsys):
+    assert run(["bounds", "--json", "--set", "G=64", "--set", "B=72"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    names = {r["name"] for r in rows}
+    assert {"bfio_upper", "fcfs_lower", "ratio_lower", "energy_saving_spin"} <= names
+    for r in rows:
+        assert r["claim"] and r["latex"] and isinstance(r["hypotheses"], list)
+    at64 = next(r for r in rows if r["name"] == "bfio_upper")["value"]
+    assert run(["bounds", "--json", "--set", "G=2", "--set", "B=72"]) == 0
+    at2 = next(r for r in json.loads(capsys.readouterr().out) if r["name"] == "bfio_upper")["value"]
+    assert at64 == pytest.approx(63 * at2)  # (G−1)·Δ_s
+    assert run(["bounds", "--set", "G"]) == 2
+    assert "NAME=VALUE" in capsys.readouterr().err
+
+
+def test_profile_fits_a_power_log(capsys):
+    log = Path(__file__).resolve().parents[1] / "data" / "nvidia_smi_synthetic.csv"
+    assert run(["profile", "--power-log", str(log), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    text = json.dumps(out)
+    # the fixture was drawn from 85 + 605·u^0.6 W with 8 W noise
+    assert "gamma" in text
+    gammas = [v for k, v in _walk(out) if k == "gamma"]
+    assert any(abs(g - 0.6) < 0.05 for g in gammas)
+
+
+def _walk(d, key=None):
+    if isinstance(d, dict):
+        for k, v in d.items():
+            yield from _walk(v, k)
+    elif isinstance(d, list):
+        for v in d:
+            yield from _walk(v, key)
+    else:
+        yield key, d
