@@ -388,9 +388,11 @@ def claim(findings: dict[str, Any]) -> dict[str, str]:
                 f"{len(above)} grid cells above 52% (per token, own window), all "
                 + ", ".join(f"{w} with {v}" for w, v in where),
         "verdict": "partly" if above else "not reproduced",
-        "why": "Above 52% only with long prompts (LongBench), small B and large G, and only if a GPU waiting at the "
-               "barrier draws close to its busy power (spinning collectives); never with the authors' curve or "
-               "over the whole run.",
+        "why": (f"Above 52% only on {', '.join(sorted({c['workload'] for c in above}))} and only with the "
+                f"wait-power assumptions {', '.join(sorted({c['variant'] for c in above}))}" if above else
+                "Never above 52% on the grid")
+               + f"; at most {100 * best_curve:.1f}% under the authors' curve and {100 * best_whole:.1f}% per token "
+                 "over the whole run.",
     }
 
 
