@@ -8,7 +8,8 @@ At each admission epoch (step k) the policy solves (MODEL.md, "BF-IO")
 
 with L̂_g(k+h) the predicted load h steps ahead (:mod:`lbtheory.policies.bfio_problem`). ``solver="exact"``
 solves it to optimality with HiGHS (small instances only); ``solver="fast"`` (the default) runs the compiled
-envelope-filling and local-search solver of :mod:`lbtheory.policies.bfio_fast`. With H = 0 only the current
+envelope-filling and local-search solver of :mod:`lbtheory.policies.bfio_fast`, guarded so that its Φ is
+never above that of the sorted-greedy partition of the ``bfio_upper`` proof or of FCFS's choice. With H = 0 only the current
 step counts, L̂_g(k) = L_g + Σ_j x_{j,g} s_j, and no prediction is read.
 """
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from lbtheory.errors import ConfigError
 from lbtheory.policies.base import Admission, EpochView, Policy
-from lbtheory.policies.bfio_fast import fast_assign
+from lbtheory.policies.bfio_fast import fast_assign, safe_assign
 from lbtheory.policies.bfio_problem import (
     EpochProblem,
     IntArray,
@@ -67,6 +68,10 @@ class BFIOConfig:
         restarts: 1 also runs the filling with workers taken smallest gap first (slot-limited epochs
             only) and keeps the better (about twice the time; default 0).
         time_limit_s: the exact solver's time limit per epoch (s); it raises if optimality is not proved.
+        safeguard: the fast solver returns its assignment only when its Φ is no worse than the sorted-greedy
+            partition of FCFS's requests and than FCFS's own choice, else the better of those, polished
+            (:func:`lbtheory.policies.bfio_fast.safe_assign`); this is what makes ``bfio_upper`` hold for
+            the fast solver. ``False`` exists only to test that guarantee's teeth.
     """
 
     horizon: int = 0
@@ -76,6 +81,7 @@ class BFIOConfig:
     budget: int = 500
     restarts: int = 0
     time_limit_s: float = 60.0
+    safeguard: bool = True
 
     def __post_init__(self) -> None:
         _int_at_least("horizon (H)", self.horizon, 0)
@@ -88,12 +94,15 @@ class BFIOConfig:
         t = self.time_limit_s
         if isinstance(t, bool) or not isinstance(t, int | float) or not t > 0:
             raise ConfigError(f"time_limit_s must be a number > 0, got {t!r}")
+        if not isinstance(self.safeguard, bool):
+            raise ConfigError(f"safeguard must be True or False, got {self.safeguard!r}")
 
 
 def solve_fast(problem: EpochProblem, config: BFIOConfig | None = None) -> IntArray:
     """A feasible assignment by the fast solver (window position -> worker, −1: stays waiting)."""
     cfg = BFIOConfig(horizon=problem.horizon) if config is None else config
-    return fast_assign(
+    solver = safe_assign if cfg.safeguard else fast_assign
+    return solver(
         problem.base,
         problem.free,
         problem.prompt,
@@ -119,9 +128,10 @@ class BFIO(Policy):
         budget: int = 500,
         restarts: int = 0,
         time_limit_s: float = 60.0,
+        safeguard: bool = True,
     ) -> None:
         self.config = BFIOConfig(
-            horizon, solver, candidates, max_passes, budget, restarts, time_limit_s
+            horizon, solver, candidates, max_passes, budget, restarts, time_limit_s, safeguard
         )
         #: only a lookahead reads ô (H = 0 never touches predictions).
         self.needs_predictions = self.config.horizon > 0

@@ -287,7 +287,43 @@ def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, bud
                 if load[bg, h] > env[h]:
                     env[h] = load[bg, h]
 
-    # ---- local search on the exact ΔΦ
+    return _polish(base, free, prompt, pred, assign, k_cand, max_passes, budget)
+
+
+@njit(cache=True)
+def _polish(base, free, prompt, pred, start, k_cand, max_passes, budget):  # pragma: no cover - compiled
+    """Local search on the exact ΔΦ (step 2 of the module docstring) from the feasible ``start``.
+
+    Returns a new assignment whose Φ is never above ``start``'s: every accepted move lowers Φ.
+    """
+    G, H1 = base.shape
+    n = prompt.size
+    assign = start.copy()
+    load = base.copy()
+    q = free.copy()
+    F = 0
+    for g in range(G):
+        F += q[g]
+    m = min(F, n)
+    if m == 0:
+        return assign
+    length = np.empty(n, np.int64)
+    taken = np.zeros(n, np.bool_)
+    for j in range(n):
+        length[j] = min(pred[j], H1)
+        g = assign[j]
+        if g >= 0:
+            taken[j] = True
+            q[g] -= 1
+            for h in range(length[j]):
+                load[g, h] += prompt[j] + h
+    order = np.argsort(prompt, kind="mergesort")
+    sorted_s = prompt[order].astype(np.float64)
+    right = np.empty(n + 1, np.int64)
+    left = np.empty(n + 1, np.int64)
+    _reset_skips(taken, order, right, left)
+    cand = np.empty(2 * k_cand + 2, np.int64)
+
     tv = np.empty((H1, 3), np.int64)
     tg = np.empty((H1, 3), np.int64)
     for h in range(H1):
@@ -492,4 +528,85 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts):
         c = phi(base, prompt, pred, cand)
         if c < best_phi:
             best, best_phi = cand, c
+    return best
+
+
+# ------------------------------------------------------------------------------------- the safeguard
+
+
+@njit(cache=True)
+def fcfs_assign(free, n):  # pragma: no cover - compiled
+    """FCFS's choice: window request j (in order) to the lowest-index worker with a free slot."""
+    a = np.full(n, -1, np.int64)
+    j = 0
+    for g in range(free.size):
+        for _ in range(free[g]):
+            if j >= n:
+                return a
+            a[j] = g
+            j += 1
+    return a
+
+
+@njit(cache=True)
+def sorted_greedy_assign(base, free, prompt, chosen):  # pragma: no cover - compiled
+    """The sorted-greedy partition of the ``bfio_upper`` proof, over the window positions ``chosen``.
+
+    The chosen prompts are taken in decreasing order (ties: window order) in rounds; each round gives one
+    request to every worker that still has a free slot, the largest request of the round to the worker
+    lightest at the start of the round (L_g = b_g(0), ties: lower index), the next to the next lightest,
+    and so on. In the proof's setting (empty workers, f_g = B, |chosen| = G·B) the rounds are the runs of G
+    consecutive prompts and max_g L_g − min_g L_g stays ≤ Δ_s, so Imb ≤ (G − 1)·Δ_s.
+    """
+    G = free.size
+    n = prompt.size
+    a = np.full(n, -1, np.int64)
+    m = chosen.size
+    if m == 0:
+        return a
+    order = chosen[np.argsort(-prompt[chosen], kind="mergesort")]
+    cap = free.copy()
+    load = base[:, 0].copy()
+    pos = 0
+    while pos < m:
+        open_ = np.flatnonzero(cap > 0)
+        if open_.size == 0:
+            break
+        lightest = open_[np.argsort(load[open_], kind="mergesort")]
+        for g in lightest:
+            if pos >= m:
+                break
+            j = order[pos]
+            a[j] = g
+            load[g] += prompt[j]
+            cap[g] -= 1
+            pos += 1
+    return a
+
+
+@njit(cache=True)
+def safe_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts):  # pragma: no cover
+    """:func:`fast_assign`, never worse on Φ than two certified constructions.
+
+    Returns the assignment of smallest Φ among (i) the fast solver's, (ii) the sorted-greedy partition
+    (:func:`sorted_greedy_assign`) of FCFS's requests (the first m = min(Σ_g f_g, n) of the window) and
+    (iii) FCFS's own choice (:func:`fcfs_assign`); ties keep the earlier. A certificate that wins is then
+    improved by the local search (:func:`_polish`, which never raises Φ). With H = 0, Φ is the imbalance
+    after admission, so whenever the ``bfio_upper`` proof applies (fixed outputs, R ≥ G·B, a refill of
+    every slot) the returned Imb(k) is at most (ii)'s, hence ≤ (G − 1)·Δ_s, whatever the fast solver did.
+    """
+    best = fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts)
+    best_phi = phi(base, prompt, pred, best)
+    n = prompt.size
+    F = 0
+    for g in range(free.size):
+        F += free[g]
+    m = min(F, n)
+    fc = fcfs_assign(free, n)
+    sg = sorted_greedy_assign(base, free, prompt, np.arange(m))
+    for cand in (sg, fc):
+        c = phi(base, prompt, pred, cand)
+        if c < best_phi:
+            best = _polish(base, free, prompt, pred, cand, k_cand, max_passes, budget)
+            best_phi = phi(base, prompt, pred, best)
     return best

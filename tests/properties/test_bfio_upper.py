@@ -17,8 +17,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import example, find, given, settings, target
+from hypothesis import strategies as st
 
 from lbtheory.engine.simulate import simulate
+from lbtheory.policies.bfio import BFIO
 from lbtheory.testing import ExactH0, registered_bfio, window_imbalance
 from lbtheory.testing.strategies import (
     AdversarialInstance,
@@ -77,7 +79,72 @@ def test_registered_bfio_meets_bound(inst: AdversarialInstance) -> None:
     assert r <= 1.0
 
 
+#: issue 10's pinned case: the unguarded fast solver gives two workers 2842 + 2842 at step 0 (Imb 22,904
+#: against the bound 7·2240 = 15,680) when G·B < R ≤ 2·G·B and prompts take few values.
+PINNED_WIDE_WINDOW = AdversarialInstance(
+    8, 2, 19,
+    (819, 819, 602, 2842, 819, 2842, 2842, 602, 819, 819, 2842, 819, 2842, 602, 819, 602, 819, 602, 602,
+     602, 2842, 2842, 602, 602, 2842, 2842, 2842, 819, 2842, 2842, 819, 819),
+    (1,) * 32,
+)
+
+
+@st.composite
+def few_valued_wide_window(draw: st.DrawFn) -> AdversarialInstance:
+    """Fixed outputs, whole blocks of G·B requests, prompts from a law on 2–3 values, R in [G·B, 3·G·B]:
+    the class in which the unguarded fast solver leaves the bound (about 0.5% of draws)."""
+    g = draw(st.sampled_from((8, 7, 6, 5, 4, 3, 2)))
+    b = draw(st.integers(1, 4))
+    values = draw(st.lists(st.integers(1, 4000), min_size=2, max_size=3, unique=True))
+    n = g * b * draw(st.integers(1, 3))
+    prompts = draw(st.lists(st.sampled_from(values), min_size=n, max_size=n))
+    # the failures sit just above G·B (a few spare requests to choose from): weight that end
+    window = g * b + draw(st.one_of(st.integers(0, 3), st.integers(0, 2 * g * b)))
+    return AdversarialInstance(g, b, window, tuple(prompts), (draw(st.integers(1, 3)),) * n)
+
+
+def _bfio_ratio(inst: AdversarialInstance, safeguard: bool = True) -> float:
+    return _max_ratio(inst, BFIO(horizon=0, safeguard=safeguard))
+
+
+@settings(max_examples=400)
+@given(inst=few_valued_wide_window())
+@example(inst=PINNED_WIDE_WINDOW)
+def test_registered_bfio_meets_bound_wide_window(inst: AdversarialInstance) -> None:
+    """The registered BF-IO (H = 0, fast solver, safeguard on) with R ∈ [G·B, 3·G·B]: every step
+    Imb(k) ≤ (G − 1)·Δ_s."""
+    policy, why = registered_bfio(0)
+    if policy is None:
+        pytest.skip(why)
+    r = _max_ratio(inst, policy)
+    target(r, label="max Imb / bound")
+    assert r <= 1.0
+
+
+def test_pinned_wide_window_case() -> None:
+    """Issue 10's case: guarded, step 0 is within the bound and no better than the exact optimum; the
+    unguarded solver is above the bound (the fault the safeguard removes)."""
+    wl, cfg = PINNED_WIDE_WINDOW.workload(), PINNED_WIDE_WINDOW.config()
+    bound = get("bfio_upper").value(PINNED_WIDE_WINDOW.params())
+    assert bound == 7 * (2842 - 602)
+    guarded = simulate(wl, cfg, BFIO(horizon=0)).steps.imbalance
+    unguarded = simulate(wl, cfg, BFIO(horizon=0, safeguard=False)).steps.imbalance
+    optimum = simulate(wl, cfg, BFIO(horizon=0, solver="exact")).steps.imbalance
+    assert guarded.max() <= bound
+    assert guarded[0] >= optimum[0]
+    assert unguarded[0] > bound
+
+
 # ----------------------------------------------------------------------------------------- teeth
+
+
+def test_teeth_safeguard_removed() -> None:
+    """Without the safeguard the same search finds a step above the bound (so the property test above can
+    fail): the fault of the unguarded fast solver is not confined to the pinned case."""
+    found = find(few_valued_wide_window(),
+                 lambda inst: inst != PINNED_WIDE_WINDOW and _bfio_ratio(inst, safeguard=False) > 1.0,
+                 settings=settings(max_examples=3000, database=None, derandomize=True, deadline=None))
+    assert found.window > found.G * found.B
 
 
 def test_teeth_scaled_bound_is_violated() -> None:
