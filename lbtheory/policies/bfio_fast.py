@@ -558,7 +558,6 @@ def sorted_greedy_assign(base, free, prompt, chosen):  # pragma: no cover - comp
     and so on. In the proof's setting (empty workers, f_g = B, |chosen| = G·B) the rounds are the runs of G
     consecutive prompts and max_g L_g − min_g L_g stays ≤ Δ_s, so Imb ≤ (G − 1)·Δ_s.
     """
-    G = free.size
     n = prompt.size
     a = np.full(n, -1, np.int64)
     m = chosen.size
