@@ -8,6 +8,7 @@ for the workload, the predictions and the policy.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -188,12 +189,15 @@ def sim_config(spec: RunSpec) -> tuple[SimConfig, HardwareProfile]:
     return cfg, prof
 
 
-def execute(spec: RunSpec, *, progress: Any = None) -> tuple[RunResult, Summary]:
+def execute(spec: RunSpec, *, progress: Any = None,
+            wrap: Callable[[Policy], Policy] | None = None) -> tuple[RunResult, Summary]:
     """Run one spec: build the workload and policy from the seed, simulate, summarise."""
     ss_workload, ss_pred, ss_policy = np.random.SeedSequence(spec.seed).spawn(3)
     workload = build_workload(spec, np.random.default_rng(ss_workload), np.random.default_rng(ss_pred))
     cfg, prof = sim_config(spec)
     policy = build_policy(spec)
+    if wrap is not None:  # e.g. a recorder that observes the decisions (lbtheory.policies.objective)
+        policy = wrap(policy)
     if policy.observes_full_epochs and spec.pool is None:
         # a dispatch router binds every arrived request at once: its window holds them all
         cfg = replace(cfg, cluster=ClusterConfig(spec.workers, spec.slots, workload.n_requests))

@@ -22,7 +22,8 @@ import numpy as np
 
 from lbtheory.errors import ConfigError
 from lbtheory.policies.base import Admission, EpochView, Policy
-from lbtheory.policies.bfio_fast import fast_assign, safe_assign
+from lbtheory.policies.bfio_fast import _polish, fast_assign, guard, safe_assign
+from lbtheory.policies.bfio_paper import BFIOPaper
 from lbtheory.policies.bfio_problem import (
     EpochProblem,
     IntArray,
@@ -31,6 +32,7 @@ from lbtheory.policies.bfio_problem import (
     predicted_loads,
     solve_exact,
 )
+from lbtheory.policies.objective import decision_assignment
 
 __all__ = [
     "BFIO",
@@ -44,6 +46,8 @@ __all__ = [
 ]
 
 Solver = Literal["fast", "exact"]
+Construction = Literal["envelope", "paper"]
+Safeguard = Literal["refill", "every_epoch", "off"]
 
 
 def _int_at_least(name: str, value: object, minimum: int) -> int:
@@ -68,10 +72,17 @@ class BFIOConfig:
         restarts: 1 also runs the filling with workers taken smallest gap first (slot-limited epochs
             only) and keeps the better (about twice the time; default 0).
         time_limit_s: the exact solver's time limit per epoch (s); it raises if optimality is not proved.
-        safeguard: the fast solver returns its assignment only when its Φ is no worse than the sorted-greedy
-            partition of FCFS's requests and than FCFS's own choice, else the better of those, polished
-            (:func:`lbtheory.policies.bfio_fast.safe_assign`); this is what makes ``bfio_upper`` hold for
-            the fast solver. ``False`` exists only to test that guarantee's teeth.
+        construction: how the fast solver builds its first assignment: "envelope" (its envelope filling,
+            module :mod:`lbtheory.policies.bfio_fast`) or "paper" (the authors' heuristic,
+            :mod:`lbtheory.policies.bfio_paper`, at the same H); the local search then improves either.
+        envelope_weight: κ >= 1; the fast solver minimises Ψ = Σ_h [κ·G·max_g L̂_g(k+h) − Σ_g L̂_g(k+h)]
+            (κ = 1: the paper's objective; larger κ values the predicted step times above admitted mass).
+        safeguard: "refill" (default): at every refill epoch (no worker holds a request) the fast solver's
+            assignment is kept only when its Ψ is no worse than that of the sorted-greedy partition of
+            FCFS's requests and of FCFS's own choice, else the better of those, polished, is taken
+            (:func:`lbtheory.policies.bfio_fast.guard`); this is what makes ``bfio_upper`` hold for the
+            fast solver (with fixed outputs and R ≥ G·B every admission epoch is a refill).
+            "every_epoch" applies the same check at every epoch; "off" exists to test the guarantee's teeth.
     """
 
     horizon: int = 0
@@ -81,7 +92,9 @@ class BFIOConfig:
     budget: int = 500
     restarts: int = 0
     time_limit_s: float = 60.0
-    safeguard: bool = True
+    safeguard: Safeguard = "refill"
+    envelope_weight: int = 1
+    construction: Construction = "envelope"
 
     def __post_init__(self) -> None:
         _int_at_least("horizon (H)", self.horizon, 0)
@@ -94,24 +107,24 @@ class BFIOConfig:
         t = self.time_limit_s
         if isinstance(t, bool) or not isinstance(t, int | float) or not t > 0:
             raise ConfigError(f"time_limit_s must be a number > 0, got {t!r}")
-        if not isinstance(self.safeguard, bool):
-            raise ConfigError(f"safeguard must be True or False, got {self.safeguard!r}")
+        _int_at_least("envelope_weight (κ)", self.envelope_weight, 1)
+        if self.construction not in ("envelope", "paper"):
+            raise ConfigError(f"construction must be 'envelope' or 'paper', got {self.construction!r}")
+        if self.safeguard not in ("refill", "every_epoch", "off"):
+            raise ConfigError(f"safeguard must be 'refill', 'every_epoch' or 'off', got {self.safeguard!r}")
 
 
 def solve_fast(problem: EpochProblem, config: BFIOConfig | None = None) -> IntArray:
     """A feasible assignment by the fast solver (window position -> worker, −1: stays waiting)."""
     cfg = BFIOConfig(horizon=problem.horizon) if config is None else config
-    solver = safe_assign if cfg.safeguard else fast_assign
-    return solver(
-        problem.base,
-        problem.free,
-        problem.prompt,
-        problem.predictions_or_ones(),
-        cfg.candidates,
-        cfg.max_passes,
-        cfg.budget,
-        cfg.restarts,
-    )
+    if cfg.construction != "envelope":
+        raise ConfigError("solve_fast builds the 'envelope' construction only; the 'paper' one needs the "
+                          "epoch view (BFIO.decide)")
+    args = (problem.base, problem.free, problem.prompt, problem.predictions_or_ones(), cfg.candidates,
+            cfg.max_passes, cfg.budget, cfg.restarts, cfg.envelope_weight * problem.workers)
+    if cfg.safeguard == "off":
+        return fast_assign(*args)
+    return safe_assign(*args, cfg.safeguard == "every_epoch")
 
 
 class BFIO(Policy):
@@ -128,11 +141,15 @@ class BFIO(Policy):
         budget: int = 500,
         restarts: int = 0,
         time_limit_s: float = 60.0,
-        safeguard: bool = True,
+        safeguard: Safeguard = "refill",
+        envelope_weight: int = 1,
+        construction: Construction = "envelope",
     ) -> None:
         self.config = BFIOConfig(
-            horizon, solver, candidates, max_passes, budget, restarts, time_limit_s, safeguard
+            horizon, solver, candidates, max_passes, budget, restarts, time_limit_s, safeguard,
+            envelope_weight, construction,
         )
+        self._paper = BFIOPaper(horizon=horizon) if construction == "paper" else None
         #: only a lookahead reads ô (H = 0 never touches predictions).
         self.needs_predictions = self.config.horizon > 0
 
@@ -142,10 +159,21 @@ class BFIO(Policy):
 
     def decide(self, view: EpochView) -> Admission:
         problem = self.problem(view)
-        if self.config.solver == "exact":
-            assign = solve_exact(problem, time_limit_s=self.config.time_limit_s)
+        cfg = self.config
+        if cfg.solver == "exact":
+            assign = solve_exact(problem, time_limit_s=cfg.time_limit_s)
+        elif self._paper is None:
+            assign = solve_fast(problem, cfg)
         else:
-            assign = solve_fast(problem, self.config)
+            assign = decision_assignment(view, self._paper.decide(view))
+            pred = problem.predictions_or_ones()
+            wg = cfg.envelope_weight * problem.workers
+            args = (cfg.candidates, cfg.max_passes, cfg.budget, wg)
+            if cfg.max_passes > 0:
+                assign = _polish(problem.base, problem.free, problem.prompt, pred, assign, *args)
+            if cfg.safeguard != "off":
+                assign = guard(problem.base, problem.free, problem.prompt, pred, assign, *args,
+                               cfg.safeguard == "every_epoch")
         pos = np.flatnonzero(assign >= 0)
         return Admission(view.window_requests[pos].copy(), assign[pos].astype(np.int64))
 

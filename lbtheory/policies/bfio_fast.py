@@ -185,7 +185,7 @@ def _neighbours(sorted_s, order, right, left, target, k, out):  # pragma: no cov
 
 
 @njit(cache=True)
-def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, budget):  # pragma: no cover
+def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, budget, wg):  # pragma: no cover
     """One filling (gaps measured to max(E(h), lift); workers by gap per slot, largest first, or smallest
     first when ``reverse``) and its local search; returns the assignment."""
     G, H1 = base.shape
@@ -251,7 +251,7 @@ def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, bud
                         d = prompt[j] + h - share[h]
                         if d > 0:
                             over += d
-                    score = G * over - area[j]
+                    score = wg * over - area[j]
                     if bj < 0 or score < bscore or (score == bscore and j < bj):
                         bj, bscore = j, score
                 assign[bj] = g
@@ -275,7 +275,7 @@ def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, bud
                 for h in range(length[j]):
                     v = load[g, h] + prompt[j] + h
                     if v > env[h]:
-                        d += G * (v - env[h])
+                        d += wg * (v - env[h])
                     d -= prompt[j] + h
                 if bg < 0 or d < bd or (d == bd and load[g, 0] < load[bg, 0]):
                     bg, bd = g, d
@@ -287,11 +287,11 @@ def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, bud
                 if load[bg, h] > env[h]:
                     env[h] = load[bg, h]
 
-    return _polish(base, free, prompt, pred, assign, k_cand, max_passes, budget)
+    return _polish(base, free, prompt, pred, assign, k_cand, max_passes, budget, wg)
 
 
 @njit(cache=True)
-def _polish(base, free, prompt, pred, start, k_cand, max_passes, budget):  # pragma: no cover - compiled
+def _polish(base, free, prompt, pred, start, k_cand, max_passes, budget, wg):  # pragma: no cover
     """Local search on the exact ΔΦ (step 2 of the module docstring) from the feasible ``start``.
 
     Returns a new assignment whose Φ is never above ``start``'s: every accepted move lowers Φ.
@@ -356,7 +356,7 @@ def _polish(base, free, prompt, pred, start, k_cand, max_passes, budget):  # pra
                         new = old - _c(prompt, length, j, h) + _c(prompt, length, j2, h)
                         o = _oth1(h, g, tv, tg)
                         mx = o if o > new else new
-                        d += G * (mx - tv[h, 0]) - (new - old)
+                        d += wg * (mx - tv[h, 0]) - (new - old)
                     evals += 1
                     if d < bd:
                         bj, bd = j2, d
@@ -400,7 +400,7 @@ def _polish(base, free, prompt, pred, start, k_cand, max_passes, budget):  # pra
                     cj2 = _c(prompt, length, j2, h)
                     n1 = load[g1, h] - cj + cj2
                     n2 = load[g2, h] - cj2 + cj
-                    d += G * (_pair_max(h, g1, g2, n1, n2, tv, tg) - tv[h, 0])
+                    d += wg * (_pair_max(h, g1, g2, n1, n2, tv, tg) - tv[h, 0])
                 evals += 1
                 if d < bd:
                     bj, bd = j2, d
@@ -414,7 +414,7 @@ def _polish(base, free, prompt, pred, start, k_cand, max_passes, budget):  # pra
                         cj = _c(prompt, length, j, h)
                         n1 = load[g1, h] - cj
                         n2 = load[g2, h] + cj
-                        d += G * (_pair_max(h, g1, g2, n1, n2, tv, tg) - tv[h, 0])
+                        d += wg * (_pair_max(h, g1, g2, n1, n2, tv, tg) - tv[h, 0])
                     evals += 1
                     if d < bd:
                         bg, bd = g2, d
@@ -449,6 +449,13 @@ def _polish(base, free, prompt, pred, start, k_cand, max_passes, budget):  # pra
 @njit(cache=True)
 def phi(base, prompt, pred, assign):  # pragma: no cover - compiled
     """Φ = Σ_h [G·max_g L̂_g(k+h) − Σ_g L̂_g(k+h)] of an assignment (exact, int64)."""
+    return phi_weighted(base, prompt, pred, assign, base.shape[0])
+
+
+@njit(cache=True)
+def phi_weighted(base, prompt, pred, assign, wg):  # pragma: no cover - compiled
+    """Ψ = Σ_h [w·max_g L̂_g(k+h) − Σ_g L̂_g(k+h)] (exact, int64): the envelope weighted by w = κ·G, κ >= 1
+    (κ = 1: the paper's Φ; larger κ: the predicted step times Σ_h max_g L̂_g first, admitted mass second)."""
     G, H1 = base.shape
     load = base.copy()
     for j in range(prompt.size):
@@ -464,12 +471,12 @@ def phi(base, prompt, pred, assign):  # pragma: no cover - compiled
             sm += load[g, h]
             if load[g, h] > mx:
                 mx = load[g, h]
-        tot += G * mx - sm
+        tot += wg * mx - sm
     return tot
 
 
 @njit(cache=True)
-def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts):  # pragma: no cover
+def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg):  # pragma: no cover
     """An assignment (window position -> worker or -1) for the BF-IO program; see the module docstring.
 
     Runs the filling and local search once against the predicted envelope E(h) and, in the slot-limited
@@ -485,7 +492,7 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts):
     """
     G = base.shape[0]
     n = prompt.size
-    best = _solve_once(base, free, prompt, pred, NEG, False, k_cand, max_passes, budget)
+    best = _solve_once(base, free, prompt, pred, NEG, False, k_cand, max_passes, budget, wg)
     F = 0
     for g in range(G):
         F += free[g]
@@ -494,9 +501,9 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts):
         return best
     best_phi = -1
     if restarts > 0:
-        best_phi = phi(base, prompt, pred, best)
-        cand = _solve_once(base, free, prompt, pred, NEG, True, k_cand, max_passes, budget)
-        c = phi(base, prompt, pred, cand)
+        best_phi = phi_weighted(base, prompt, pred, best, wg)
+        cand = _solve_once(base, free, prompt, pred, NEG, True, k_cand, max_passes, budget, wg)
+        c = phi_weighted(base, prompt, pred, cand, wg)
         if c < best_phi:
             best, best_phi = cand, c
     e0 = base[0, 0]
@@ -523,9 +530,9 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts):
             continue
         last = w
         if best_phi < 0:
-            best_phi = phi(base, prompt, pred, best)
-        cand = _solve_once(base, free, prompt, pred, w, False, k_cand, max_passes, budget)
-        c = phi(base, prompt, pred, cand)
+            best_phi = phi_weighted(base, prompt, pred, best, wg)
+        cand = _solve_once(base, free, prompt, pred, w, False, k_cand, max_passes, budget, wg)
+        c = phi_weighted(base, prompt, pred, cand, wg)
         if c < best_phi:
             best, best_phi = cand, c
     return best
@@ -584,18 +591,27 @@ def sorted_greedy_assign(base, free, prompt, chosen):  # pragma: no cover - comp
 
 
 @njit(cache=True)
-def safe_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts):  # pragma: no cover
-    """:func:`fast_assign`, never worse on Φ than two certified constructions.
+def guard(base, free, prompt, pred, primary, k_cand, max_passes, budget, wg, every_epoch):  # pragma: no cover
+    """``primary``, or a certified construction where that one is better on Ψ (:func:`phi_weighted`).
 
-    Returns the assignment of smallest Φ among (i) the fast solver's, (ii) the sorted-greedy partition
+    Applied at every epoch when ``every_epoch``, else only at *refill* epochs (no worker holds a request:
+    L_g = 0 for all g), the only epochs the ``bfio_upper`` proof speaks of; with fixed outputs and R ≥ G·B
+    every admission epoch is one (all slots start and end together), so the guarantee below is the same.
+
+    Returns the assignment of smallest Ψ among (i) ``primary``, (ii) the sorted-greedy partition
     (:func:`sorted_greedy_assign`) of FCFS's requests (the first m = min(Σ_g f_g, n) of the window) and
     (iii) FCFS's own choice (:func:`fcfs_assign`); ties keep the earlier. A certificate that wins is then
-    improved by the local search (:func:`_polish`, which never raises Φ). With H = 0, Φ is the imbalance
-    after admission, so whenever the ``bfio_upper`` proof applies (fixed outputs, R ≥ G·B, a refill of
-    every slot) the returned Imb(k) is at most (ii)'s, hence ≤ (G − 1)·Δ_s, whatever the fast solver did.
+    improved by the local search (:func:`_polish`, which never raises Ψ). With H = 0 and κ = 1, Ψ is the
+    imbalance after admission, so whenever the ``bfio_upper`` proof applies (fixed outputs, R ≥ G·B, a
+    refill of every slot) the returned Imb(k) is at most (ii)'s, hence ≤ (G − 1)·Δ_s, whatever
+    ``primary`` was.
     """
-    best = fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts)
-    best_phi = phi(base, prompt, pred, best)
+    best = primary
+    if not every_epoch:
+        for g in range(free.size):
+            if base[g, 0] != 0:
+                return best
+    best_phi = phi_weighted(base, prompt, pred, best, wg)
     n = prompt.size
     F = 0
     for g in range(free.size):
@@ -604,8 +620,16 @@ def safe_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts):
     fc = fcfs_assign(free, n)
     sg = sorted_greedy_assign(base, free, prompt, np.arange(m))
     for cand in (sg, fc):
-        c = phi(base, prompt, pred, cand)
+        c = phi_weighted(base, prompt, pred, cand, wg)
         if c < best_phi:
-            best = _polish(base, free, prompt, pred, cand, k_cand, max_passes, budget)
-            best_phi = phi(base, prompt, pred, best)
+            best = _polish(base, free, prompt, pred, cand, k_cand, max_passes, budget, wg)
+            best_phi = phi_weighted(base, prompt, pred, best, wg)
     return best
+
+
+@njit(cache=True)
+def safe_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg, every_epoch
+                ):  # pragma: no cover - compiled
+    """:func:`fast_assign`, then :func:`guard`: never worse on Ψ than the two certified constructions."""
+    best = fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg)
+    return guard(base, free, prompt, pred, best, k_cand, max_passes, budget, wg, every_epoch)

@@ -41,6 +41,7 @@ from lbtheory.workloads.calibrated import (
     load_profile,
     longbench,
 )
+from lbtheory.workloads.families import FAMILIES
 from lbtheory.workloads.generators import bimodal, lognormal, pareto, synthetic, uniform
 from lbtheory.workloads.predictions import (
     PREDICTION_MODES,
@@ -103,9 +104,11 @@ WORKLOADS: Mapping[str, WorkloadFactory] = MappingProxyType(
         "longbench": longbench,
         "azure_conv": azure_conv,
         "azure_code": azure_code,
+        **FAMILIES,
     }
 )
-"""Name -> generator (default parameters). Read-only. The last five are calibrated generators."""
+"""Name -> generator (default parameters). Read-only. ``burst`` .. ``azure_code`` are calibrated generators;
+the names after them are the stress families of :mod:`lbtheory.workloads.families`."""
 
 SHARED_TRACE_FILES: Mapping[str, str] = MappingProxyType(
     {

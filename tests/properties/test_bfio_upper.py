@@ -103,7 +103,7 @@ def few_valued_wide_window(draw: st.DrawFn) -> AdversarialInstance:
     return AdversarialInstance(g, b, window, tuple(prompts), (draw(st.integers(1, 3)),) * n)
 
 
-def _bfio_ratio(inst: AdversarialInstance, safeguard: bool = True) -> float:
+def _bfio_ratio(inst: AdversarialInstance, safeguard: str = "refill") -> float:
     return _max_ratio(inst, BFIO(horizon=0, safeguard=safeguard))
 
 
@@ -128,7 +128,7 @@ def test_pinned_wide_window_case() -> None:
     bound = get("bfio_upper").value(PINNED_WIDE_WINDOW.params())
     assert bound == 7 * (2842 - 602)
     guarded = simulate(wl, cfg, BFIO(horizon=0)).steps.imbalance
-    unguarded = simulate(wl, cfg, BFIO(horizon=0, safeguard=False)).steps.imbalance
+    unguarded = simulate(wl, cfg, BFIO(horizon=0, safeguard="off")).steps.imbalance
     optimum = simulate(wl, cfg, BFIO(horizon=0, solver="exact")).steps.imbalance
     assert guarded.max() <= bound
     assert guarded[0] >= optimum[0]
@@ -142,7 +142,7 @@ def test_teeth_safeguard_removed() -> None:
     """Without the safeguard the same search finds a step above the bound (so the property test above can
     fail): the fault of the unguarded fast solver is not confined to the pinned case."""
     found = find(few_valued_wide_window(),
-                 lambda inst: inst != PINNED_WIDE_WINDOW and _bfio_ratio(inst, safeguard=False) > 1.0,
+                 lambda inst: inst != PINNED_WIDE_WINDOW and _bfio_ratio(inst, safeguard="off") > 1.0,
                  settings=settings(max_examples=3000, database=None, derandomize=True, deadline=None))
     assert found.window > found.G * found.B
 

@@ -1,0 +1,173 @@
+"""The BF-IO battery: many workload families × (G, B, H), every balancing policy, the stated objective beside
+the outcome.
+
+A *cell* is (workload, G, B, H). In each cell every policy runs on the same requests per seed (paired), and
+each run records, besides its summary, Σ_epochs Φ_H of its decisions (:mod:`lbtheory.policies.objective`),
+H being the cell's horizon, so "is ``bfio`` worse than ``bfio_paper`` because it solves the stated program
+worse (a solver fault) or because the program rewards the wrong thing (an objective fault)?" is answered by
+the numbers: compare the two policies' Φ sums and their outcomes.
+
+Policies per cell: ``fcfs``, ``jsq_tokens``, ``bfio`` (horizon H, its default objective), ``bfio_paper``
+(horizon H), and ``bfio`` with ``solver="exact"`` where asked (HiGHS; a run that hits its time limit is
+recorded as not finished).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from lbtheory.errors import ConfigError
+from lbtheory.policies import make_policy
+from lbtheory.policies.objective import ObjectiveRecorder
+from lbtheory.runs import RunSpec, execute
+from lbtheory.stats import mean_ci
+
+MEASURES: dict[str, tuple[str, str]] = {
+    "imbalance": ("window", "avg_imbalance_tokens"),
+    "energy_per_token": ("whole_run", "energy_per_token_j"),
+    "throughput": ("window", "throughput_tok_per_s"),
+    "tpot": ("whole_run", "tpot_s"),
+}
+"""Measure -> (span, summary key): window imbalance (tokens), whole-run energy per generated token (J),
+window throughput (tokens/s), whole-run TPOT (s). Lower is better except throughput."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One battery setting: ``workload`` a generator name or ``trace:<name>`` for a shared trace."""
+
+    workload: str
+    workers: int
+    slots: int
+    horizon: int
+    requests: int
+
+    def __post_init__(self) -> None:
+        for name in ("workers", "slots", "requests"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or v < 1:
+                raise ConfigError(f"cell {name} must be an integer >= 1, got {v!r}")
+        if not isinstance(self.horizon, int) or self.horizon < 0:
+            raise ConfigError(f"cell horizon must be an integer >= 0, got {self.horizon!r}")
+
+    @property
+    def label(self) -> str:
+        return f"{self.workload} G={self.workers} B={self.slots} H={self.horizon}"
+
+
+def policies_for(cell: Cell, exact: bool = False) -> list[tuple[str, str, tuple[tuple[str, Any], ...]]]:
+    """(label, registered name, params) of the policies run in a cell."""
+    H = cell.horizon
+    out: list[tuple[str, str, tuple[tuple[str, Any], ...]]] = [
+        ("fcfs", "fcfs", ()),
+        ("jsq_tokens", "jsq_tokens", ()),
+        ("bfio", "bfio", (("horizon", H),)),
+        ("bfio_paper", "bfio_paper", (("horizon", H),)),
+    ]
+    if exact:
+        out.append(("bfio_exact", "bfio", (("horizon", H), ("solver", "exact"), ("time_limit_s", 10.0))))
+    return out
+
+
+SHADOWS = {"bfio": "bfio_paper", "bfio_paper": "bfio"}
+"""Each BF-IO run is shadowed by the other BF-IO at the same H: both are asked at every epoch of the run."""
+
+
+def cell_specs(cell: Cell, seeds: Sequence[int], exact: bool = False,
+               trace_path: str | None = None) -> list[tuple[str, RunSpec]]:
+    """(policy label, spec) of every run of a cell: each policy on each seed's requests."""
+    out = []
+    H = cell.horizon
+    for label, name, params in policies_for(cell, exact):
+        for seed in seeds:
+            if cell.workload.startswith("trace:"):
+                if trace_path is None:
+                    raise ConfigError(f"cell {cell.label}: a trace cell needs the trace's path")
+                src: dict[str, Any] = {"workload": None, "trace": trace_path, "trace_order": "resampled"}
+            else:
+                src = {"workload": cell.workload}
+            meta: dict[str, Any] = {"objective_horizon": H}
+            if label in SHADOWS:
+                meta["shadow"] = SHADOWS[label]
+            spec = RunSpec(workers=cell.workers, slots=cell.slots, policy=name, policy_params=params,
+                           requests=cell.requests, seed=seed, meta=meta, **src)
+            out.append((label, spec))
+    return out
+
+
+def run_with_objective(spec: RunSpec) -> dict[str, Any]:
+    """One run's summary plus ``objective_sum`` (Σ_epochs Φ_H, H = ``spec.meta["objective_horizon"]``)
+    and ``epochs``; an exact solve that does not finish in its time limit gives ``{"finished": False}``."""
+    horizon = int(spec.meta.get("objective_horizon", 0))
+    shadow = spec.meta.get("shadow")
+    recorders: list[ObjectiveRecorder] = []
+
+    def wrap(policy: Any) -> ObjectiveRecorder:
+        other = None if shadow is None else make_policy(shadow, horizon=horizon)
+        recorders.append(ObjectiveRecorder(policy, horizon, other))
+        return recorders[-1]
+
+    try:
+        result, summary = execute(replace(spec), wrap=wrap)
+    except ConfigError as exc:
+        if dict(spec.policy_params).get("solver") == "exact":
+            return {"finished": False, "why": str(exc)}
+        raise
+    out = summary.to_dict()
+    out["finished"] = True
+    out["objective_sum"] = int(recorders[-1].objective_sum)
+    out["epochs"] = int(recorders[-1].epochs)
+    if shadow is not None:
+        out["shadow"] = {"policy": shadow, "objective_sum": int(recorders[-1].shadow_objective_sum),
+                         "epochs_worse": int(recorders[-1].epochs_worse)}
+    out["steps"] = int(result.steps.n_steps)
+    return out
+
+
+def _values(runs: Iterable[dict[str, Any]], measure: str) -> np.ndarray:
+    if measure == "objective":
+        return np.array([r["objective_sum"] for r in runs], float)
+    span, key = MEASURES[measure]
+    return np.array([np.nan if r[span][key] is None else r[span][key] for r in runs], float)
+
+
+def summarize_cell(per_policy: dict[str, list[dict[str, Any]]], reference: str = "bfio_paper"
+                   ) -> dict[str, Any]:
+    """Per policy and measure: mean with a 95% interval over seeds, and the paired ratio to ``reference``
+    (x_p / x_ref per seed, mean with a 95% interval). Policies whose runs did not all finish are listed
+    under ``not_finished``."""
+    done = {p: runs for p, runs in per_policy.items() if all(r.get("finished", True) for r in runs)}
+    out: dict[str, Any] = {"policies": {}, "not_finished": sorted(set(per_policy) - set(done))}
+    ref = done.get(reference)
+    for p, runs in done.items():
+        row: dict[str, Any] = {}
+        for m in (*MEASURES, "objective"):
+            x = _values(runs, m)
+            row[m] = {"mean_ci95": mean_ci(x)}
+            if ref is not None:
+                y = _values(ref, m)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    row[m]["ratio_to_" + reference] = mean_ci(np.where(y > 0, x / y, np.nan))
+        out["policies"][p] = row
+    return out
+
+
+def diagnose(cell_summary: dict[str, Any], policy: str = "bfio", reference: str = "bfio_paper",
+             tolerance: float = 0.02) -> str:
+    """Where ``policy`` loses to ``reference`` (ratio of window imbalance or of whole-run energy per token
+    above 1 + tolerance), which fault it is: "solver" if its Φ sum is also higher (it solves the stated
+    program worse), "objective" if its Φ sum is no higher (it solves the program as well or better, and the
+    outcome is still worse); "none" where it does not lose."""
+    row = cell_summary["policies"].get(policy)
+    if row is None or reference not in cell_summary["policies"]:
+        return "not compared"
+    key = "ratio_to_" + reference
+    loses = any(row[m][key][0] > 1 + tolerance for m in ("imbalance", "energy_per_token")
+                if np.isfinite(row[m][key][0]))
+    if not loses:
+        return "none"
+    return "solver" if row["objective"][key][0] > 1 else "objective"
