@@ -7,9 +7,10 @@ H being the cell's horizon, so "is ``bfio`` worse than ``bfio_paper`` because it
 worse (a solver fault) or because the program rewards the wrong thing (an objective fault)?" is answered by
 the numbers: compare the two policies' Φ sums and their outcomes.
 
-Policies per cell: ``fcfs``, ``jsq_tokens``, ``bfio`` (horizon H, its default objective), ``bfio_paper``
-(horizon H), and ``bfio`` with ``solver="exact"`` where asked (HiGHS; a run that hits its time limit is
-recorded as not finished).
+Policies per cell: ``fcfs``, ``jsq_tokens``, ``bfio`` (horizon H, its defaults), ``bfio_paper`` (horizon H),
+``bfio_pc`` (``bfio`` built from the authors' construction, then our local search and safeguard), and
+``bfio`` with ``solver="exact"`` where asked (HiGHS; a run that hits its time limit is recorded as not
+finished).
 """
 
 from __future__ import annotations
@@ -67,13 +68,14 @@ def policies_for(cell: Cell, exact: bool = False) -> list[tuple[str, str, tuple[
         ("jsq_tokens", "jsq_tokens", ()),
         ("bfio", "bfio", (("horizon", H),)),
         ("bfio_paper", "bfio_paper", (("horizon", H),)),
+        ("bfio_pc", "bfio", (("horizon", H), ("construction", "paper"))),
     ]
     if exact:
         out.append(("bfio_exact", "bfio", (("horizon", H), ("solver", "exact"), ("time_limit_s", 10.0))))
     return out
 
 
-SHADOWS = {"bfio": "bfio_paper", "bfio_paper": "bfio"}
+SHADOWS = {"bfio": "bfio_paper", "bfio_paper": "bfio", "bfio_pc": "bfio_paper"}
 """Each BF-IO run is shadowed by the other BF-IO at the same H: both are asked at every epoch of the run."""
 
 
@@ -171,3 +173,24 @@ def diagnose(cell_summary: dict[str, Any], policy: str = "bfio", reference: str 
     if not loses:
         return "none"
     return "solver" if row["objective"][key][0] > 1 else "objective"
+
+
+def worst_cells(cells: Sequence[dict[str, Any]], policy: str, reference: str = "bfio_paper",
+                tolerance: float = 0.02, top: int = 10) -> dict[str, Any]:
+    """Over the cells where both ran: the median paired ratio of ``policy`` to ``reference`` for window
+    imbalance and whole-run energy per token, how many cells are worse by more than ``tolerance``, and the
+    ``top`` worst cells (largest ratio of either measure)."""
+    key = "ratio_to_" + reference
+    rows = []
+    for c in cells:
+        row = c["policies"].get(policy)
+        if row is None or reference not in c["policies"]:
+            continue
+        ratios = {m: row[m][key][0] for m in ("imbalance", "energy_per_token")}
+        rows.append((max(ratios.values()), c["cell"], ratios))
+    rows.sort(key=lambda r: -r[0])
+    med = {m: float(np.median([r[2][m] for r in rows])) if rows else float("nan")
+           for m in ("imbalance", "energy_per_token")}
+    return {"median": med, "cells_compared": len(rows),
+            "cells_worse": sum(1 for r in rows if r[0] > 1 + tolerance),
+            "worst": [{"cell": r[1], **{f"{m}_ratio": v for m, v in r[2].items()}} for r in rows[:top]]}

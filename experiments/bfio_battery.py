@@ -1,0 +1,123 @@
+"""The BF-IO battery (issue 10): workload families × G × B × H, every balancing policy, the stated objective
+beside the outcome, over seeds with 95% intervals.
+
+Per cell (workload, G, B, H) and policy: window imbalance, whole-run energy per generated token,
+throughput, TPOT and Σ_epochs Φ_H, each with the paired ratio to ``bfio_paper``; each BF-IO run also
+records what the other BF-IO would have decided on the very same epochs (lbtheory.policies.objective), and
+the cell's diagnosis says whether a loss of ``bfio`` is a solver or an objective fault
+(lbtheory.battery.diagnose). R = 4G (the engine's default), saturated pool, exact predictions, the paper's
+step-time and power constants; N = max(4,000, 10·G·B) requests per run.
+
+Tiers: fast (default): G = 16, B ∈ {16, 72}, H ∈ {0, 20}, 3 seeds. --full: G ∈ {16, 64, 256},
+B ∈ {16, 72}, H ∈ {0, 20, 140}, 5 seeds (hours on 2 cores). Writes results/<tier>/bfio_battery.json and
+its figure.
+
+    python experiments/bfio_battery.py [--full] [--seeds K] [--exact]
+"""
+
+from __future__ import annotations
+
+import time
+
+from _common import FIGURES, RESULTS, cache_dir, parser
+
+from lbtheory.battery import Cell, cell_specs, diagnose, run_with_objective, summarize_cell, worst_cells
+from lbtheory.provenance import manifest, write_json
+from lbtheory.runs import resolve_trace
+from lbtheory.sweep import run_sweep
+from lbtheory.workloads.families import FAMILIES
+
+TRACES = ("burst", "arxiv", "longbench", "azure_conv", "azure_code")
+
+
+def workloads() -> list[tuple[str, str | None, str]]:
+    """(cell workload name, trace path or None, note): shared traces where present, else their calibrated
+    generators (labelled), plus the synthetic workload and every family."""
+    out: list[tuple[str, str | None, str]] = []
+    for t in TRACES:
+        path = resolve_trace(t)
+        out.append((f"trace:{t}", path, "shared trace") if path else (t, None, "calibrated generator"))
+    out.append(("synthetic", None, "the authors' synthetic generator"))
+    out += [(f, None, "battery family") for f in FAMILIES]
+    return out
+
+
+def grid(full: bool) -> list[tuple[Cell, str | None, str]]:
+    Gs, Bs, Hs = ((16, 64, 256), (16, 72), (0, 20, 140)) if full else ((16,), (16, 72), (0, 20))
+    return [(Cell(w, G, B, H, max(4000, 10 * G * B)), path, note)
+            for w, path, note in workloads() for G in Gs for B in Bs for H in Hs]
+
+
+def main() -> None:
+    ap = parser(__doc__)
+    ap.add_argument("--exact", action="store_true", help="also run the exact MILP (small cells only)")
+    args = ap.parse_args()
+    n_seeds = args.seeds or (5 if args.full else 3)
+    seeds = [101 + 1000 * r for r in range(n_seeds)]
+    cells = grid(args.full)
+    specs, keys = [], []
+    for cell, path, _ in cells:
+        exact = args.exact and cell.workers * cell.slots <= 256 and cell.horizon == 0
+        for label, spec in cell_specs(cell, seeds, exact=exact, trace_path=path):
+            specs.append(spec)
+            keys.append((cell.label, label))
+    t0 = time.perf_counter()
+    runs = run_sweep(specs, cache_dir=cache_dir("bfio_battery"), desc="battery", fn=run_with_objective)
+    per_cell: dict[str, dict[str, list[dict]]] = {}
+    for (cell_label, label), r in zip(keys, runs, strict=True):
+        per_cell.setdefault(cell_label, {}).setdefault(label, []).append(r)
+    out_cells = []
+    for cell, _, note in cells:
+        summary = summarize_cell(per_cell[cell.label])
+        summary |= {"cell": {"workload": cell.workload, "G": cell.workers, "B": cell.slots, "H": cell.horizon,
+                             "N": cell.requests, "source": note},
+                    "diagnosis": {p: diagnose(summary, p) for p in ("bfio", "bfio_pc")}}
+        out_cells.append(summary)
+    config = {"tier": "full" if args.full else "fast", "seeds": seeds, "pool": "R = 4G",
+              "predictions": "exact", "profile": "paper", "cells": len(cells)}
+    result = {"manifest": manifest(config, seeds, time.perf_counter() - t0), "cells": out_cells,
+              "worst": {p: worst_cells(out_cells, p) for p in ("bfio", "bfio_pc")}}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    write_json(RESULTS / "bfio_battery.json", result)
+    plot(out_cells)
+    for p in ("bfio", "bfio_pc"):
+        w = result["worst"][p]
+        print(f"{p}: median ratio to bfio_paper: imbalance {w['median']['imbalance']:.3f}, energy/token "
+              f"{w['median']['energy_per_token']:.3f}; cells worse by > 2%: {w['cells_worse']} of "
+              f"{w['cells_compared']}")
+
+
+def plot(cells: list[dict]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), constrained_layout=True)
+    for ax, measure, title in ((axes[0], "imbalance", "window imbalance"),
+                               (axes[1], "energy_per_token", "whole-run energy per token")):
+        for p, marker in (("bfio", "o"), ("bfio_pc", "s"), ("jsq_tokens", "^")):
+            xs, ys, es = [], [], []
+            for i, c in enumerate(cells):
+                row = c["policies"].get(p)
+                if row is None:
+                    continue
+                mu, hw = row[measure]["ratio_to_bfio_paper"]
+                xs.append(i)
+                ys.append(mu)
+                es.append(hw)
+            ax.errorbar(xs, ys, yerr=es, fmt=marker, ms=3, lw=0.6, label=p)
+        ax.axhline(1.0, color="k", lw=0.8)
+        ax.axhline(1.02, color="grey", lw=0.6, ls=":")
+        ax.set_yscale("log")
+        ax.set_xlabel("cell (workload × G × B × H)")
+        ax.set_ylabel("ratio to bfio_paper (paired, 95% CI)")
+        ax.set_title(title)
+        ax.legend(fontsize=7)
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    fig.savefig(FIGURES / "bfio_battery.pdf")
+    fig.savefig(FIGURES / "bfio_battery.png", dpi=110)
+
+
+if __name__ == "__main__":
+    main()
