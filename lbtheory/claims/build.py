@@ -83,13 +83,15 @@ def c1(r: Result, ref: Mapping[str, float], src: str) -> Claim:
         for trace in sorted({x["trace"] for x in fcfs}):
             best = max((x for x in fcfs if x["trace"] == trace), key=lambda x: x["idle_window"][0])
             figs.append(Figure(f"FCFS idle, {trace}, largest over the grid (G={best['G']}, B={best['B']})",
-                               "window", PaperFigure(0.40, ">", text="> 40%"), *best["idle_window"], n, unit="share"))
+                               "window", PaperFigure(0.40, ">", text="> 40%"), ours=best["idle_window"][0],
+                               ci95=best["idle_window"][1], n=n, unit="share"))
         for key, trace, G, B in (("fcfs_idle_c3_setting", "burst", 32, 72),
                                  ("fcfs_idle_c4_setting", "longbench", 256, 72)):
             cell = next((x for x in fcfs if (x["trace"], x["G"], x["B"]) == (trace, G, B)), None)
             figs.append(Figure(f"FCFS idle, {trace} G={G} B={B}", "window", PaperFigure(0.40, ">", text="> 40%"),
-                               *(cell["idle_window"] if cell else (None, None)), n if cell else None,
-                               ref.get(key), src if key in ref else None,
+                               ours=cell["idle_window"][0] if cell else None,
+                               ci95=cell["idle_window"][1] if cell else None, n=n if cell else None,
+                               reference=ref.get(key), reference_source=src if key in ref else None,
                                note="" if cell else "setting not in this tier's grid", unit="share"))
     return Claim("C1", CLAIM_TEXT["C1"], tuple(figs))
 
