@@ -1,10 +1,19 @@
-# lbtheory: make install | test | check | bench | reproduce [FULL=1]
+# lbtheory: make install | test | check | bench | reproduce [FULL=1] [BACKEND=dask SCHEDULER=tcp://host:8786]
+#           | provenance | paper
+# Tiers: `make reproduce` writes the fast tier under results/fast/ (git-ignored: results, figures, macros);
+# `make reproduce FULL=1` writes the committed full tier (results/full/, paper/figures/, paper/variables/).
 PYTHON ?= python
 FULL ?=
+BACKEND ?=
+SCHEDULER ?=
 EXPFLAGS := $(if $(FULL),--full,)
+TIER := $(if $(FULL),full,fast)
+export LBTHEORY_BACKEND := $(BACKEND)
+export LBTHEORY_SCHEDULER := $(SCHEDULER)
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: install test test-all lint types check bench reproduce conformance baselines clean paper \
+.PHONY: install test test-all lint types check bench reproduce conformance baselines clean paper provenance \
+	readme compare reference_runs \
 	c1_idle c3_burstgpt c4_longbench c6_lookahead c7_scale energy_map production sustainable_rate \
 	bounds_sweep claims
 
@@ -30,7 +39,7 @@ bench:
 
 # --- the claims, one file stem each: experiments/x.py -> results/x.json (+ figure, macros) ---
 conformance:
-	cd experiments && $(PYTHON) conformance.py
+	cd experiments && $(PYTHON) conformance.py $(EXPFLAGS)
 
 baselines:
 	cd experiments && $(PYTHON) baselines.py $(EXPFLAGS)
@@ -40,12 +49,31 @@ c1_idle c3_burstgpt c4_longbench c6_lookahead c7_scale energy_map production sus
 
 claims: c1_idle c3_burstgpt c4_longbench c6_lookahead c7_scale energy_map bounds_sweep
 
-# the fast tier skips the sustainable-rate bisection (minutes of runs per policy); FULL=1 includes it
+# the fast tier skips the sustainable-rate bisection (minutes of runs per policy); FULL=1 includes it.
+# It ends with each claim's fast-tier figures beside the committed full tier's (`make compare`).
 reproduce: conformance baselines claims production $(if $(FULL),sustainable_rate,)
-	@echo "reproduce: done ($(if $(FULL),full,fast) tier); results in results/, figures in paper/figures/"
+	$(if $(FULL),cd experiments && $(PYTHON) claims.py --full --readme >/dev/null,)
+	@echo "reproduce: done ($(TIER) tier); results in results/$(TIER)/"
+	@$(MAKE) --no-print-directory compare
+
+compare:  ## the fast tier's figures beside the committed full tier's, and whether they agree
+	cd experiments && $(PYTHON) claims.py --compare
+
+readme:  ## rewrite README.md's generated blocks from results/full
+	cd experiments && $(PYTHON) claims.py --full --readme
+
+# results/full/reference_runs.json from a checkout of the authors' simulator: make reference_runs REFERENCE=DIR
+reference_runs:
+	cd experiments && $(PYTHON) reference_runs.py --reference $(REFERENCE)
+
+provenance:  ## every committed result written from a dirty tree (fatal) or whose hashes no longer match (reported)
+	$(PYTHON) -m lbtheory.provenance check results/full
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info
+	cd paper && latexmk -C -outdir=build main.tex >/dev/null 2>&1 || true
 
 paper:  ## the report, from the committed results (needs latexmk and a TeX installation)
-	cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error main.tex
+	cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error -outdir=build main.tex
+	@echo "paper: paper/build/main.pdf"
+

@@ -1,41 +1,42 @@
 """Shared code of c3_burstgpt.py and c4_longbench.py: BF-IO against FCFS (and JSQ) in the authors' settings.
 
 * C3 (paper v1): BurstGPT lengths, G = 32, B = 72, R = 128, N = 100,000, BF-IO with H = 20.
-  Paper: +14% throughput, −13% TPOT, −3.3% energy. Reference run: +16.5%, −14.2%, −3.5%.
+  Paper: +14% throughput, −13% TPOT, −3.3% energy.
 * C4 (paper v2 abstract, most likely setting): LongBench-v2 lengths, G = 256, B = 72, H = 140, N = 80,000.
-  Paper: −28% energy. Reference run: energy −28.0%, throughput +90%, TPOT −44%, FCFS idle 48.8% → 7.9%.
+  Paper: −28% energy, with throughput and latency gains.
 
 Requests are drawn with replacement from the shared trace (its 8,000 requests; seeded), or from the
 calibrated generator without it. Exact output lengths are given to BF-IO, as in the authors' runs.
 Changes are paired by seed (same requests for every policy) with 95% confidence intervals.
 
-Each claim writes results/<stem>.json, paper/figures/<stem>.pdf (+.png) and paper/variables/<stem>.tex.
+Each claim writes <stem>.json, <stem>.pdf (+.png) and <stem>.tex in its tier (``_common.tier_dirs``).
+The paper's and the reference run's figures come from :mod:`lbtheory.claims`.
 """
 
 from __future__ import annotations
 
 import time
 
-from _common import FIGURES, ROOT, macro_name, parser, publish, relative_changes
+from _common import FIGURES, ROOT, macro_name, parser, publish, relative_changes, tier_dirs
 
+from lbtheory.claims import PAPER, reference_figures
 from lbtheory.policies import policy_names
 from lbtheory.provenance import manifest
 from lbtheory.runs import RunSpec, trace_or_generator
 from lbtheory.sweep import run_sweep
 
 SETTINGS = {
-    "c3": {"stem": "c3_burstgpt", "trace": "burst", "G": 32, "B": 72, "R": 128, "N": 100_000, "H": 20,
-           "paper": {"throughput": 0.14, "tpot": -0.13, "energy_window": -0.033},
-           "reference": {"throughput": 0.165, "tpot": -0.142, "energy_window": -0.035,
-                         "bfio_h0": {"throughput": 0.151, "tpot": -0.131, "energy_window": -0.032},
-                         "fcfs_idle": 0.217}},
-    "c4": {"stem": "c4_longbench", "trace": "longbench", "G": 256, "B": 72, "R": None, "N": 80_000, "H": 140,
-           "paper": {"energy_window": -0.28},
-           "reference": {"energy_window": -0.280, "throughput": 0.90, "tpot": -0.44,
-                         "bfio_h0": {"energy_window": -0.195}, "jsq_tokens": {"energy_window": -0.045},
-                         "fcfs_idle": 0.488, "bfio_idle": 0.079,
-                         "whole_run_energy_per_token": -0.208, "makespan": -0.357}},
+    "c3": {"stem": "c3_burstgpt", "trace": "burst", "G": 32, "B": 72, "R": 128, "N": 100_000, "H": 20},
+    "c4": {"stem": "c4_longbench", "trace": "longbench", "G": 256, "B": 72, "R": None, "N": 80_000, "H": 140},
 }
+"""The paper's figures and the reference run's are data in :mod:`lbtheory.claims` (PAPER, reference_figures)."""
+
+
+def stated(key: str) -> tuple[dict[str, float], dict[str, float]]:
+    """The paper's point figures and the reference run's figures of one claim (fractions), for the plot."""
+    cid = key.upper()
+    refs, _ = reference_figures(tier_dirs("full")["results"])
+    return {m: f.value for m, f in PAPER[cid].items() if f.relation == "="}, refs.get(cid, {})
 
 
 def policies(H: int) -> list[tuple[str, str, tuple]]:
@@ -67,11 +68,12 @@ def run_claim(key: str, seeds: int, full: bool) -> dict:
     for label, res in zip(labels, out, strict=True):
         per_policy.setdefault(label, []).append(res)
     changes = relative_changes(per_policy)
-    config = {k: v for k, v in s.items() if k not in ("paper", "reference")}
+    config = dict(s)
     config |= {"seeds": seed_list, "source": note, "policies": [p[0] for p in pols], "predictions": "exact",
                "profile": "paper", "tier": "full" if full else "fast"}
-    result = {"manifest": manifest(config, seed_list, time.perf_counter() - t0), "paper": s["paper"],
-              "reference_run": s["reference"], "changes": changes}
+    paper, reference = stated(key)
+    result = {"manifest": manifest(config, seed_list, time.perf_counter() - t0), "paper": paper,
+              "reference_run": reference, "changes": changes}
     result = publish(s["stem"], result, macros)
     print(f"\n{key.upper()} ({note}; G={s['G']} B={s['B']} N={s['N']} H={s['H']}; {seeds} seeds)")
     print(f"{'policy':16s} {'thr (win)':>18s} {'TPOT (whole)':>18s} {'energy (win)':>18s} "

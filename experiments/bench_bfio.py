@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import RESULTS, set_tier
 
 from lbtheory.engine.simulate import simulate
 from lbtheory.model import SimConfig
@@ -93,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fast", action="store_true", help="G up to 256, fewer snapshots")
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args(argv)
+    set_tier("fast" if args.fast else "full")  # the default run is the committed tier
     sizes = [32, 64, 256] if args.fast else [32, 64, 256, 1024]
     n_snaps = 20 if args.fast else 60
     path = shared_trace_path("burst")
@@ -134,8 +136,8 @@ def main(argv: list[str] | None = None) -> int:
                               "policies": [p.describe() for _, p in policies]}, [args.seed], wall),
         "rows": rows,
     }
-    (ROOT / "results").mkdir(exist_ok=True)
-    (ROOT / "results" / f"{STEM}.json").write_text(json.dumps(out, indent=1))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{STEM}.json").write_text(json.dumps(out, indent=1))
     hdr = f"{'G':>5} {'free':>5} {'list ms':>8}"
     for label, _ in policies:
         hdr += f" | {label + ' med/p99 ms':>28}"
@@ -146,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             d = r[label]
             line += f" | {d['median_ms']:>13.3f} / {d['p99_ms']:>10.3f}"  # type: ignore[index]
         print(line + f" | {r['speedup_H20_median']:>12.1f}x")
-    print(f"wrote results/{STEM}.json ({wall:.0f} s)")
+    print(f"wrote {RESULTS / STEM}.json ({wall:.0f} s)")
     return 0
 
 

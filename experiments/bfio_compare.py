@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import RESULTS, set_tier
 
 from lbtheory.engine.simulate import simulate
 from lbtheory.model import SimConfig
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fast", action="store_true", help="one seed, a quarter of the requests")
     ap.add_argument("--seeds", type=int, nargs="*", default=[1, 2, 3])
     args = ap.parse_args(argv)
+    set_tier("fast" if args.fast else "full")  # the default run is the committed tier
     seeds = args.seeds[:1] if args.fast else args.seeds
     scale = 4 if args.fast else 1
     cfg = SimConfig.paper(G, B)
@@ -103,8 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         "table": table,
         "runs": runs,
     }
-    (ROOT / "results").mkdir(exist_ok=True)
-    (ROOT / "results" / f"{STEM}.json").write_text(json.dumps(out, indent=1))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{STEM}.json").write_text(json.dumps(out, indent=1))
     names = [p for p, _ in policies(0)]
     print(f"{'workload':>10} {'H':>3} | " + " | ".join(f"{p + ' Imb (idle)':>24}" for p in names))
     for row in table:
@@ -113,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             d = row[p]
             cells.append(f"{d['imbalance_mean']:>14.0f} ({100 * d['idle_mean']:>5.1f}%)")  # type: ignore[index]
         print(f"{row['workload']:>10} {row['H']:>3} | " + " | ".join(f"{c:>24}" for c in cells))
-    print(f"wrote results/{STEM}.json ({wall:.0f} s)")
+    print(f"wrote {RESULTS / STEM}.json ({wall:.0f} s)")
     return 0
 
 

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import RESULTS, set_tier
 
 from lbtheory.policies.bfio import (
     EpochProblem,
@@ -103,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=20260125)
     ap.add_argument("--time-limit", type=float, default=20.0, help="HiGHS limit per epoch (s)")
     args = ap.parse_args(argv)
+    set_tier("fast" if args.fast else "full")  # the default run is the committed tier
     n_epochs = 300 if args.fast else 3000
     path = shared_trace_path("burst")
     if path is None:
@@ -152,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         "unsolved": unsolved,
         "epochs": {str(H): rows[H] for H in horizons},
     }
-    (ROOT / "results").mkdir(exist_ok=True)
-    (ROOT / "results" / f"{STEM}.json").write_text(json.dumps(out, indent=1))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{STEM}.json").write_text(json.dumps(out, indent=1))
     print(f"{'H':>4} {'epochs':>7} {'optimal':>8} {'gap med':>9} {'gap p99':>9} {'gap worst':>10} "
           f"{'JSQ med':>9} {'exact ms':>9} {'fast ms':>8}")
     for key, v in summary.items():
@@ -168,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{v['share_of_jsq_excess_left_p99']:>10.3f}")
     print(f"{len(unsolved)} epochs where HiGHS did not prove optimality in {args.time_limit} s "
           "(left out)")
-    print(f"wrote results/{STEM}.json ({wall:.0f} s)")
+    print(f"wrote {RESULTS / STEM}.json ({wall:.0f} s)")
     return 0
 
 

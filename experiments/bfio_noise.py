@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import FIGURES, RESULTS, set_tier
 
 from lbtheory.engine.simulate import simulate
 from lbtheory.model import SimConfig
@@ -70,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fast", action="store_true", help="one seed, three δ, fewer requests")
     ap.add_argument("--seeds", type=int, nargs="*", default=[1, 2, 3])
     args = ap.parse_args(argv)
+    set_tier("fast" if args.fast else "full")  # the default run is the committed tier
     seeds = args.seeds[:1] if args.fast else args.seeds
     deltas = [0.0, 0.05, 0.1] if args.fast else [0.0, 0.02, 0.04, 0.06, 0.08, 0.1]
     n = 6000 if args.fast else 16000
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         summary[name] = {"mean": [float(np.mean(v)) for v in vals],
                          "sd": [float(np.std(v)) for v in vals]}
     refs = {k: float(np.mean(v)) for k, v in refs_runs.items()}
-    fig_path = ROOT / "paper" / "figures" / f"{STEM}.pdf"
+    fig_path = FIGURES / f"{STEM}.pdf"
     plot(summary, refs, deltas, fig_path)
     out = {
         "manifest": manifest({"workers": G, "slots": B, "window": 4 * G, "horizon": H, "requests": n,
@@ -117,14 +119,14 @@ def main(argv: list[str] | None = None) -> int:
         "runs": runs,
         "figure": str(fig_path.relative_to(ROOT)),
     }
-    (ROOT / "results").mkdir(exist_ok=True)
-    (ROOT / "results" / f"{STEM}.json").write_text(json.dumps(out, indent=1))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{STEM}.json").write_text(json.dumps(out, indent=1))
     print(f"{'δ':>6} | {'bfio H=20 Imb':>16} | {'bfio_paper H=20 Imb':>20}")
     for i, d in enumerate(deltas):
         print(f"{d:>6.2f} | {summary['bfio']['mean'][i]:>10.0f} ±{summary['bfio']['sd'][i]:>5.0f} | "
               f"{summary['bfio_paper']['mean'][i]:>13.0f} ±{summary['bfio_paper']['sd'][i]:>5.0f}")
     print("references (no prediction): " + ", ".join(f"{k} {v:.0f}" for k, v in refs.items()))
-    print(f"wrote results/{STEM}.json and {fig_path.relative_to(ROOT)} ({wall:.0f} s)")
+    print(f"wrote {RESULTS / STEM}.json and {fig_path.relative_to(ROOT)} ({wall:.0f} s)")
     return 0
 
 

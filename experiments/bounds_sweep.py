@@ -27,8 +27,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import publish
+from _common import FIGURES, RESULTS, publish, set_tier
 
+from lbtheory.claims.build import c2 as c2_claim
 from lbtheory.engine.simulate import simulate
 from lbtheory.model import ClusterConfig, SimConfig, StepTimeModel
 from lbtheory.policies import make_policy, policy_names
@@ -188,7 +189,7 @@ def claim(result: dict) -> dict[str, str]:
                 f"{max(c['ratio'] for c in fixed):.3g} over {len(fixed)} fixed-output cells, at least the "
                 "proved ratio_lower = fcfs_lower/bfio_upper → (σ_s/Δ_s)·√(B log G) everywhere; fitted exponent of "
                 f"B: {alphas}; with geometric outputs the ratio falls as G grows (B in {shrink_in_g})",
-        "verdict": "partly",
+        "verdict": c2_claim(result, {}, "").verdict,  # the claims table's rule (lbtheory.claims)
         "why": "Proved here with explicit constants for fixed outputs, bounded i.i.d. prompts and a window R ≥ G·B "
                "(Imb_BF-IO ≤ (G−1)Δ_s per step; FCFS ≥ G·σ_s·√B·ℓ); with geometric outputs any output-blind "
                "policy, BF-IO included, pays an imbalance that grows with the output length, so the "
@@ -251,11 +252,12 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--replot", action="store_true",
                     help="only redraw the figure from results/bounds_sweep.json")
     args = ap.parse_args(argv)
+    set_tier("full" if args.full and not args.fast else "fast")
     if args.replot:
         import json
 
-        result = json.loads((ROOT / "results" / f"{STEM}.json").read_text())
-        figure(result, ROOT / "paper" / "figures" / f"{STEM}.pdf")
+        result = json.loads((RESULTS / f"{STEM}.json").read_text())
+        figure(result, FIGURES / f"{STEM}.pdf")
         return result
     full = args.full and not args.fast
     Bs = [8, 16, 32, 64, 128, 256] if full else [8, 32, 128]
@@ -308,7 +310,7 @@ def main(argv: list[str] | None = None) -> dict:
     result["fit_fcfs_per_G_sigma"] = fit(cells, "fcfs_per_G_sigma")
     result["claim"] = claim(result)
     publish(STEM, result, macros)
-    figure(result, ROOT / "paper" / "figures" / f"{STEM}.pdf")
+    figure(result, FIGURES / f"{STEM}.pdf")
     print(f"fit: {result['fit']}\nby law: {result['fit_by_law']}\n"
           f"FCFS/(G sigma): {result['fit_fcfs_per_G_sigma']}\nwall {wall:.1f} s")
     return result

@@ -1,6 +1,6 @@
 """Replay the authors' conformance runs (shared/conformance) and report agreement.
 
-    python experiments/conformance.py
+    python experiments/conformance.py [--full]
 
 Writes results/conformance.json. Needs ../shared/conformance (skips with a message otherwise).
 """
@@ -11,13 +11,14 @@ import sys
 import time
 from dataclasses import asdict
 
-from _common import ROOT, publish
+from _common import ROOT, parser, publish
 
 from lbtheory.conformance import check_case
 from lbtheory.provenance import manifest
 
 
 def main() -> int:
+    parser(__doc__).parse_args()  # --full: write the committed tier
     src = ROOT.parent / "shared" / "conformance"
     cases = sorted(src.glob("*.json")) if src.is_dir() else []
     if not cases:

@@ -1,16 +1,21 @@
-"""Provenance and safe output: every result records its config, seed, package version and git revision;
-output directories appear whole or not at all."""
+"""Provenance and safe output: every result records its config, seed, the clean git revision it was written
+at and content hashes of the code and data behind it; ``python -m lbtheory.provenance check DIR`` verifies
+them. Output directories appear whole or not at all."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import csv
 import datetime as _dt
+import functools
+import hashlib
 import json
 import os
 import platform
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -20,35 +25,128 @@ import numpy as np
 
 import lbtheory
 
+PACKAGE_DIR = Path(lbtheory.__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+
+GENERATED = ("results", "paper/figures", "paper/variables")
+"""Paths (relative to the repository root) that experiments write: changes there do not make a tree dirty,
+since a sweep writes its results one file at a time and the later files must still record a clean revision."""
+
+_INPUTS: set[Path] = set()
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=PACKAGE_DIR, capture_output=True, text=True, timeout=10,
+                             check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip()
+
 
 def git_revision() -> str:
-    """The git commit of the source tree the package was imported from ('unknown' outside a checkout)."""
-    here = Path(lbtheory.__file__).resolve().parent
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=10, check=True
-        )
-    except (OSError, subprocess.SubprocessError):
+    """The git commit of the source tree the package was imported from, with ``-dirty`` appended when a
+    tracked file outside :data:`GENERATED` differs from that commit ('unknown' outside a checkout)."""
+    rev = _git("rev-parse", "HEAD")
+    if not rev:
         return "unknown"
-    rev = out.stdout.strip()
-    try:
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=here, capture_output=True, text=True, timeout=10, check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        dirty = ""
+    dirty = _git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                 *(f":(top,exclude){g}" for g in GENERATED))
     return rev + ("-dirty" if dirty else "")
 
 
-def manifest(config: dict[str, Any], seed: int | Sequence[int] | None, wall_time_s: float | None = None
-             ) -> dict[str, Any]:
-    """The block every result file carries: what was run, with which seed, by which code."""
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes (hex)."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    return file_sha256(Path(path))
+
+
+def content_hash(path: Path) -> str:
+    """:func:`file_sha256`, memoised on (path, size, mtime) so a sweep hashes each trace once."""
+    p = Path(path).resolve()
+    st = p.stat()
+    return _cached_file_sha256(str(p), st.st_size, st.st_mtime_ns)
+
+
+def source_files(root: Path) -> list[Path]:
+    """The package's source files under ``root``: every file except caches and compiled bytecode."""
+    return sorted(p for p in Path(root).rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                  and p.suffix not in (".pyc", ".pyo", ".so") and not p.name.startswith("."))
+
+
+def tree_hash(root: Path) -> str:
+    """One SHA-256 over (relative path, content hash) of every :func:`source_files` file under ``root``."""
+    h = hashlib.sha256()
+    for p in source_files(root):
+        h.update(p.relative_to(root).as_posix().encode() + b"\0" + file_sha256(p).encode() + b"\n")
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def _package_hash(root: str) -> str:
+    return tree_hash(Path(root))
+
+
+def package_source_hash() -> str:
+    """:func:`tree_hash` of the imported ``lbtheory`` package (memoised for the process)."""
+    return _package_hash(str(PACKAGE_DIR))
+
+
+def note_input(path: Path | str) -> None:
+    """Record that this process reads ``path`` (a trace, a profile): :func:`manifest` lists its hash."""
+    _INPUTS.add(Path(path).resolve())
+
+
+def _relative(p: Path) -> str:
+    try:
+        return p.resolve().relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return str(p.resolve())
+
+
+def script_hashes() -> dict[str, str]:
+    """Content hashes of the running script and of the modules it imported from its own directory
+    (an experiment and its ``_common``/``_claims`` helpers)."""
+    main = sys.modules.get("__main__")
+    main_file = getattr(main, "__file__", None)
+    if not main_file:
+        return {}
+    here = Path(main_file).resolve().parent
+    files = {Path(main_file).resolve()}
+    for mod in list(sys.modules.values()):
+        f = getattr(mod, "__file__", None)
+        if f and Path(f).resolve().parent == here and Path(f).suffix == ".py":
+            files.add(Path(f).resolve())
+    return {_relative(f): file_sha256(f) for f in sorted(files)}
+
+
+def manifest(config: dict[str, Any], seed: int | Sequence[int] | None, wall_time_s: float | None = None,
+             inputs: Iterable[Path | str] = ()) -> dict[str, Any]:
+    """The block every result file carries: what was run, with which seed, by which code, on which data.
+
+    ``hashes`` holds the package source hash (:func:`package_source_hash`), the script's
+    (:func:`script_hashes`) and each input file's (``inputs`` plus every path given to :func:`note_input`).
+    """
+    for p in inputs:
+        note_input(p)
     return {
         "config": config,
         "seed": seed,
         "lbtheory_version": lbtheory.__version__,
         "git_revision": git_revision(),
+        "hashes": {
+            "package": package_source_hash(),
+            "scripts": script_hashes(),
+            "inputs": {_relative(p): content_hash(p) for p in sorted(_INPUTS) if p.is_file()},
+        },
         "python": platform.python_version(),
         "numpy": np.__version__,
         "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -71,9 +169,16 @@ def _json_default(x: Any) -> Any:
 def write_json(path: Path, obj: Any) -> None:
     """Write ``obj`` as indented JSON (numpy scalars and arrays allowed), atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=_json_default, allow_nan=False) + "\n")
-    os.replace(tmp, path)
+    text = json.dumps(obj, indent=2, default=_json_default, allow_nan=False) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # unique per writer
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def write_csv(path: Path, header: Sequence[str], columns: Iterable[Any]) -> None:
@@ -104,3 +209,70 @@ def atomic_output_dir(path: Path) -> Iterator[Path]:
     if path.exists():
         shutil.rmtree(path)
     os.replace(tmp, path)
+
+
+# --- checking committed results ------------------------------------------------------------------------------
+
+def check_result(path: Path) -> tuple[str, list[str]]:
+    """Classify one result file: ("ok" | "dirty" | "stale" | "unverifiable", reasons).
+
+    *dirty*: its manifest's ``git_revision`` ends in ``-dirty`` or is unknown (it was not written by committed
+    code). *stale*: a content hash in its manifest no longer matches the file now in the tree (package source,
+    script or input), or the manifest has no hashes. *unverifiable*: not a JSON object with a manifest.
+    """
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return "unverifiable", [f"cannot read: {exc}"]
+    man = data.get("manifest") if isinstance(data, dict) else None
+    if not isinstance(man, dict):
+        return "unverifiable", ["no manifest"]
+    rev = str(man.get("git_revision", "unknown"))
+    if rev.endswith("-dirty") or rev == "unknown":
+        return "dirty", [f"git_revision {rev}"]
+    hashes = man.get("hashes")
+    if not isinstance(hashes, dict):
+        return "stale", ["manifest has no content hashes (written before they were recorded)"]
+    reasons = []
+    if hashes.get("package") != package_source_hash():
+        reasons.append("package source changed")
+    for group in ("scripts", "inputs"):
+        for rel, digest in (hashes.get(group) or {}).items():
+            f = Path(rel) if Path(rel).is_absolute() else REPO_ROOT / rel
+            if not f.is_file():
+                reasons.append(f"{group[:-1]} {rel} missing")
+            elif file_sha256(f) != digest:
+                reasons.append(f"{group[:-1]} {rel} changed")
+    return ("stale" if reasons else "ok"), reasons
+
+
+def check_dir(directory: Path) -> dict[str, tuple[str, list[str]]]:
+    """:func:`check_result` for every ``*.json`` directly in ``directory``."""
+    return {p.name: check_result(p) for p in sorted(Path(directory).glob("*.json"))}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m lbtheory.provenance check DIR``: list dirty and stale results; exit 1 if any is dirty
+    (``--strict``: also if any is stale or unverifiable)."""
+    ap = argparse.ArgumentParser(prog="python -m lbtheory.provenance", description=main.__doc__)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("check", help="check the manifests of the result files in a directory")
+    c.add_argument("directory", type=Path)
+    c.add_argument("--strict", action="store_true", help="exit 1 on stale results too")
+    args = ap.parse_args(argv)
+    if not args.directory.is_dir():
+        print(f"provenance: {args.directory} is not a directory", file=sys.stderr)
+        return 2
+    report = check_dir(args.directory)
+    counts: dict[str, int] = {}
+    for name, (status, reasons) in report.items():
+        counts[status] = counts.get(status, 0) + 1
+        if status != "ok":
+            print(f"{status.upper():13s} {args.directory / name}: {'; '.join(reasons)}")
+    print("provenance: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + f" of {len(report)} files")
+    bad = counts.get("dirty", 0) + (counts.get("stale", 0) + counts.get("unverifiable", 0) if args.strict else 0)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

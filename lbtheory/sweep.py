@@ -1,17 +1,25 @@
 """Run grids of :class:`~lbtheory.runs.RunSpec` in parallel, with a cache so an interrupted sweep resumes.
 
-Each run is a pure function of its spec (:func:`run_summary`). Results are cached one JSON file per spec,
-keyed by a hash of the spec and the package version, so rerunning a sweep recomputes only what is missing.
-Backends: a local process pool (default), or Ray / Dask for users who outgrow one machine (installed
-separately; ``backend="ray"`` / ``"dask"``).
+Each run is a pure function of its spec, of the files it reads and of the package's code
+(:func:`run_summary`). Results are cached one JSON file per spec, keyed by :func:`spec_key`: a hash of the
+spec, the content hashes of its input files (the trace) and the package source hash, so editing a trace
+invalidates exactly the runs that read it and editing the engine (any package source) invalidates every run.
+A cache entry that cannot be read or does not hold its spec is recomputed, never trusted and never fatal.
+
+Backends: a local process pool (default; its workers exit when the parent dies), ``"serial"``, or Ray /
+Dask for users who outgrow one machine (``pip install 'lbtheory[cluster]'``); ``scheduler`` names an
+existing cluster (``tcp://host:8786`` for Dask, ``ray://host:10001`` or ``auto`` for Ray), else a local one
+is started. Every backend gives identical results: each run depends on its spec only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -19,16 +27,24 @@ from typing import Any, Literal
 
 import lbtheory
 from lbtheory.errors import ConfigError
-from lbtheory.provenance import write_json
+from lbtheory.provenance import content_hash, note_input, package_source_hash, write_json
 from lbtheory.runs import RunSpec, execute
 
 Backend = Literal["process", "serial", "ray", "dask"]
+BACKENDS: tuple[str, ...] = ("process", "serial", "ray", "dask")
+
+
+def spec_inputs(spec: RunSpec) -> list[Path]:
+    """The files a run reads besides the package (its trace, if any)."""
+    return [Path(spec.trace)] if spec.trace is not None else []
 
 
 def spec_key(spec: RunSpec) -> str:
-    """A stable hash of the spec and the package version (the cache key)."""
-    blob = json.dumps({"spec": spec.to_dict(), "version": lbtheory.__version__}, sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+    """The cache key: SHA-256 of the spec, its input files' content hashes and the package source hash."""
+    inputs = {str(p): content_hash(p) if p.is_file() else "missing" for p in spec_inputs(spec)}
+    blob = json.dumps({"spec": spec.to_dict(), "inputs": inputs, "package": package_source_hash(),
+                       "version": lbtheory.__version__}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
 def run_summary(spec: RunSpec) -> dict[str, Any]:
@@ -48,12 +64,38 @@ def _progress_bar(total: int, desc: str) -> Any:
     return tqdm(total=total, desc=desc, unit="run", file=sys.stderr, disable=not sys.stderr.isatty())
 
 
+def _exit_with_parent(parent_pid: int, poll_s: float = 0.5) -> None:
+    """Pool-worker initializer: exit as soon as the parent process dies (no orphans burning the CPUs).
+
+    Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``; everywhere: a daemon thread polling ``os.getppid()``.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+            import signal
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG = 1
+    if os.getppid() != parent_pid:  # the parent died before the prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        import time
+
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(1)
+            time.sleep(poll_s)
+
+    threading.Thread(target=watch, name="lbtheory-parent-watch", daemon=True).start()
+
+
 def run_sweep(
     specs: Sequence[RunSpec],
     *,
     cache_dir: Path | None = None,
     workers: int | None = None,
-    backend: Backend = "process",
+    backend: Backend | None = None,
+    scheduler: str | None = None,
     desc: str = "sweep",
     fn: Callable[[RunSpec], dict[str, Any]] = run_summary,
 ) -> list[dict[str, Any]]:
@@ -63,14 +105,25 @@ def run_sweep(
         specs: the runs.
         cache_dir: where each result is cached as ``<key>.json`` (None: no cache).
         workers: processes for the local pool (default: the machine's cores).
-        backend: "process" (local pool), "serial" (in this process), "ray" or "dask".
+        backend: "process" (local pool), "serial" (in this process), "ray" or "dask"; default the
+            ``LBTHEORY_BACKEND`` environment variable, else "process".
+        scheduler: an existing cluster's address (default ``LBTHEORY_SCHEDULER``; none: start a local one).
         desc: the progress bar's label.
         fn: the pure function applied to each spec (default :func:`run_summary`).
     """
+    backend = backend or os.environ.get("LBTHEORY_BACKEND") or "process"  # type: ignore[assignment]
+    scheduler = scheduler or os.environ.get("LBTHEORY_SCHEDULER") or None
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown backend {backend!r}; choose process, serial, ray or dask")
+    for spec in specs:
+        for p in spec_inputs(spec):
+            if p.is_file():
+                note_input(p)
+    keys = [spec_key(s) for s in specs] if cache_dir is not None else [""] * len(specs)
     results: list[dict[str, Any] | None] = [None] * len(specs)
     todo: list[int] = []
     for j, spec in enumerate(specs):
-        cached = _read_cache(cache_dir, spec)
+        cached = _read_cache(cache_dir, keys[j], spec)
         if cached is not None:
             results[j] = cached
         else:
@@ -81,56 +134,90 @@ def run_sweep(
     def done(j: int, value: dict[str, Any]) -> None:
         results[j] = value
         if cache_dir is not None:
-            write_json(cache_dir / f"{spec_key(specs[j])}.json", {"spec": specs[j].to_dict(), "result": value})
+            write_json(cache_dir / f"{keys[j]}.json", {"spec": specs[j].to_dict(), "result": value})
         bar.update(1)
 
     n_workers = workers or os.cpu_count() or 1
-    if backend == "serial" or n_workers == 1 or len(todo) <= 1:
+    if not todo:
+        pass
+    elif backend == "serial" or (backend == "process" and (n_workers == 1 or len(todo) <= 1)):
         for j in todo:
             done(j, fn(specs[j]))
     elif backend == "process":
-        with ProcessPoolExecutor(max_workers=n_workers) as pool:
+        with ProcessPoolExecutor(max_workers=n_workers, initializer=_exit_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             futures = {pool.submit(fn, specs[j]): j for j in todo}
             for fut in as_completed(futures):
                 done(futures[fut], fut.result())
     elif backend == "ray":
-        try:
-            import ray
-        except ImportError:
-            raise ConfigError("backend='ray' needs `pip install ray`") from None
+        _run_ray(fn, specs, todo, done, scheduler)
+    else:
+        _run_dask(fn, specs, todo, done, scheduler, n_workers)
+    bar.close()
+    missing = [j for j, r in enumerate(results) if r is None]
+    if missing:
+        raise RuntimeError(f"sweep {desc}: {len(missing)} runs returned no result")
+    return [r for r in results if r is not None]
+
+
+def _run_ray(fn: Callable, specs: Sequence[RunSpec], todo: list[int], done: Callable, scheduler: str | None
+             ) -> None:
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("backend='ray' needs `pip install 'lbtheory[cluster]'` (ray)") from None
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=scheduler, include_dashboard=False, log_to_driver=False,
+                 runtime_env={"env_vars": {"PYTHONPATH": str(Path(lbtheory.__file__).resolve().parents[1])}})
+    try:
         remote = ray.remote(fn)
         refs = {remote.remote(specs[j]): j for j in todo}
         pending = list(refs)
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)
             done(refs[ready[0]], ray.get(ready[0]))
-    elif backend == "dask":
-        try:
-            from dask.distributed import Client
-            from dask.distributed import as_completed as dask_completed
-        except ImportError:
-            raise ConfigError("backend='dask' needs `pip install dask distributed`") from None
-        try:
-            client = Client.current()
-        except ValueError:  # no client yet: start a local cluster
-            client = Client()
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _run_dask(fn: Callable, specs: Sequence[RunSpec], todo: list[int], done: Callable, scheduler: str | None,
+              n_workers: int) -> None:
+    try:
+        from dask.distributed import Client
+        from dask.distributed import as_completed as dask_completed
+    except ImportError:
+        raise ConfigError("backend='dask' needs `pip install 'lbtheory[cluster]'` (distributed)") from None
+    own = None
+    try:
+        client = Client.current()
+    except ValueError:  # no client yet: connect to the scheduler given, or start a local cluster
+        own = (Client(scheduler) if scheduler else
+               Client(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None))
+        client = own
+    try:
         futs = {client.submit(fn, specs[j], pure=False): j for j in todo}
         for fut in dask_completed(list(futs)):
             done(futs[fut], fut.result())
-    else:
-        raise ConfigError(f"unknown backend {backend!r}; choose process, serial, ray or dask")
-    bar.close()
-    return [r for r in results if r is not None]
+    finally:
+        if own is not None:
+            own.close()
 
 
-def _read_cache(cache_dir: Path | None, spec: RunSpec) -> dict[str, Any] | None:
+def _read_cache(cache_dir: Path | None, key: str, spec: RunSpec) -> dict[str, Any] | None:
+    """The cached summary of ``spec`` under ``key``, or None when absent, unreadable or malformed."""
     if cache_dir is None:
         return None
-    path = cache_dir / f"{spec_key(spec)}.json"
-    if not path.is_file():
-        return None
+    path = cache_dir / f"{key}.json"
     try:
         entry = json.loads(path.read_text())
-    except json.JSONDecodeError:
-        return None  # a torn write from an interrupted run: recompute it
-    return entry["result"] if entry.get("spec") == json.loads(json.dumps(spec.to_dict(), default=str)) else None
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None  # a torn or corrupted write: recompute it
+    if not isinstance(entry, dict) or not isinstance(entry.get("result"), dict):
+        return None
+    if entry.get("spec") != json.loads(json.dumps(spec.to_dict(), default=str)):
+        return None
+    return entry["result"]

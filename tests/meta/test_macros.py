@@ -1,7 +1,7 @@
 """Every number in paper/ comes from a result file: each macro file must match its result file.
 
 For each ``paper/variables/<stem>.tex`` the experiment ``experiments/<stem>.py`` recomputes the macros from
-``results/<stem>.json`` (its ``macros`` function); the test fails when the two disagree (a stale macro file) or
+``results/full/<stem>.json`` (its ``macros`` function); the test fails when the two disagree (a stale macro file) or
 when a macro file has no result file or no experiment behind it.
 """
 
@@ -34,9 +34,9 @@ def parse(path: Path) -> dict[str, str]:
 @pytest.mark.parametrize("tex", VARIABLES, ids=[p.stem for p in VARIABLES])
 def test_macros_match_their_result_file(tex: Path, monkeypatch):
     stem = tex.stem
-    result = ROOT / "results" / f"{stem}.json"
+    result = ROOT / "results" / "full" / f"{stem}.json"
     script = ROOT / "experiments" / f"{stem}.py"
-    assert result.is_file(), f"{tex.name} has no results/{stem}.json"
+    assert result.is_file(), f"{tex.name} has no results/full/{stem}.json"
     assert script.is_file(), f"{tex.name} has no experiments/{stem}.py"
     monkeypatch.syspath_prepend(str(ROOT / "experiments"))
     module = importlib.import_module(stem)

@@ -41,3 +41,111 @@ def test_cache_resumes_without_recomputing(tmp_path: Path):
 
 def test_keys_differ_by_spec():
     assert len({spec_key(s) for s in SPECS}) == len(SPECS)
+
+
+def _trace(path: Path, n: int) -> None:
+    import json as _json
+
+    path.write_text(_json.dumps([{"input_length": 5 + i % 7, "output_length": 3 + i % 5} for i in range(n)]))
+
+
+def test_trace_or_engine_edit_invalidates_exactly_the_dependent_entries(tmp_path: Path, monkeypatch):
+    """Key = spec + input files' content hashes + package source hash."""
+    import lbtheory.sweep as sweep
+
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    _trace(a, 20)
+    _trace(b, 20)
+    specs = [RunSpec(workers=2, slots=4, policy="fcfs", workload=None, trace=str(p), seed=1) for p in (a, b)]
+    specs.append(SPECS[0])  # a generated workload: depends on no file
+    calls: list[RunSpec] = []
+
+    def fn(spec: RunSpec) -> dict:
+        calls.append(spec)
+        return {"trace": spec.trace}
+
+    cache = tmp_path / "cache"
+    run_sweep(specs, cache_dir=cache, backend="serial", fn=fn)
+    assert len(calls) == 3
+    run_sweep(specs, cache_dir=cache, backend="serial", fn=fn)
+    assert len(calls) == 3  # all cached
+    _trace(a, 21)  # edit one trace file
+    run_sweep(specs, cache_dir=cache, backend="serial", fn=fn)
+    assert [s.trace for s in calls[3:]] == [str(a)]  # exactly the run that reads it
+    monkeypatch.setattr(sweep, "package_source_hash", lambda: "edited-engine")  # an engine edit
+    run_sweep(specs, cache_dir=cache, backend="serial", fn=fn)
+    assert len(calls) == 7  # every run depends on the package
+
+
+def test_package_source_hash_follows_the_engine_source():
+    from lbtheory.provenance import PACKAGE_DIR, source_files
+
+    files = {p.relative_to(PACKAGE_DIR).as_posix() for p in source_files(PACKAGE_DIR)}
+    assert "engine/step.py" in files or any(f.startswith("engine/") for f in files)
+    assert "sweep.py" in files
+
+
+def test_malformed_entries_are_recomputed(tmp_path: Path):
+    calls: list[RunSpec] = []
+
+    def fn(spec: RunSpec) -> dict:
+        calls.append(spec)
+        return {"seed": spec.seed}
+
+    run_sweep(SPECS[:1], cache_dir=tmp_path, backend="serial", fn=fn)
+    path = tmp_path / f"{spec_key(SPECS[0])}.json"
+    for junk in (b"\xff\xfe not utf-8", b"[1, 2]", b'{"spec": null, "result": {}}', b'{"result": 3}', b"null"):
+        path.write_bytes(junk)
+        assert run_sweep(SPECS[:1], cache_dir=tmp_path, backend="serial", fn=fn) == [{"seed": SPECS[0].seed}]
+    assert len(calls) == 6
+
+
+_ORPHAN_PARENT = r"""
+import os, sys, time
+from lbtheory.runs import RunSpec
+from lbtheory.sweep import run_sweep
+
+def slow(spec):
+    open(os.path.join(sys.argv[1], f"w{os.getpid()}"), "w").close()
+    time.sleep(120)
+    return {}
+
+if __name__ == "__main__":
+    specs = [RunSpec(workers=2, slots=4, policy="fcfs", workload="uniform", requests=10, seed=s) for s in (1, 2)]
+    run_sweep(specs, backend="process", workers=2, fn=slow)
+"""
+
+
+def test_pool_workers_exit_when_the_parent_dies(tmp_path: Path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(_ORPHAN_PARENT)
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path)], cwd=root,
+                            env={**os.environ, "PYTHONPATH": str(root)})
+    try:
+        deadline = time.time() + 60
+        while len(list(tmp_path.glob("w*"))) < 2 and time.time() < deadline:
+            time.sleep(0.2)
+        pids = [int(p.name[1:]) for p in tmp_path.glob("w*")]
+        assert len(pids) == 2, "workers did not start"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    deadline = time.time() + 10
+    while any(alive(p) for p in pids) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(p) for p in pids), "orphaned pool workers still running"

@@ -1,0 +1,88 @@
+"""Provenance: content hashes in every manifest, and the check that finds dirty and stale results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lbtheory import provenance
+from lbtheory.provenance import check_result, main, manifest, tree_hash, write_json
+
+
+def test_tree_hash_changes_with_any_source_file(tmp_path: Path):
+    (tmp_path / "engine").mkdir()
+    (tmp_path / "engine" / "step.py").write_text("x = 1\n")
+    (tmp_path / "a.py").write_text("y = 2\n")
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "a.pyc").write_bytes(b"junk")
+    h0 = tree_hash(tmp_path)
+    (tmp_path / "__pycache__" / "a.pyc").write_bytes(b"other junk")
+    assert tree_hash(tmp_path) == h0  # bytecode is not source
+    (tmp_path / "engine" / "step.py").write_text("x = 2\n")
+    assert tree_hash(tmp_path) != h0
+
+
+def test_manifest_records_hashes_of_package_and_inputs(tmp_path: Path):
+    trace = tmp_path / "trace.json"
+    trace.write_text("[1, 2]")
+    m = manifest({"a": 1}, [1, 2], inputs=[trace])
+    assert m["hashes"]["package"] == provenance.package_source_hash()
+    assert m["hashes"]["inputs"][str(trace.resolve())] == provenance.file_sha256(trace)
+
+
+def _result(tmp_path: Path, rev: str, **hashes) -> Path:
+    p = tmp_path / "r.json"
+    write_json(p, {"manifest": {"git_revision": rev, **({"hashes": hashes} if hashes else {})}})
+    return p
+
+
+def test_check_classifies_dirty_stale_ok(tmp_path: Path):
+    data = tmp_path / "in.txt"
+    data.write_text("a")
+    pkg = provenance.package_source_hash()
+    good = {"package": pkg, "scripts": {}, "inputs": {str(data): provenance.file_sha256(data)}}
+    assert check_result(_result(tmp_path, "abc", **good))[0] == "ok"
+    assert check_result(_result(tmp_path, "abc-dirty", **good))[0] == "dirty"
+    assert check_result(_result(tmp_path, "unknown", **good))[0] == "dirty"
+    assert check_result(_result(tmp_path, "abc"))[0] == "stale"  # no hashes recorded
+    assert check_result(_result(tmp_path, "abc", **{**good, "package": "0" * 64}))[0] == "stale"
+    p = _result(tmp_path, "abc", **good)
+    data.write_text("b")  # an input edited after the result was written
+    status, reasons = check_result(p)
+    assert status == "stale" and any("changed" in r for r in reasons)
+    (tmp_path / "bad.json").write_text("{")
+    assert check_result(tmp_path / "bad.json")[0] == "unverifiable"
+
+
+def test_cli_exits_nonzero_on_dirty_only(tmp_path: Path, capsys):
+    d = tmp_path / "full"
+    d.mkdir()
+    write_json(d / "a.json", {"manifest": {"git_revision": "abc"}})  # stale (no hashes)
+    assert main(["check", str(d)]) == 0
+    assert main(["check", "--strict", str(d)]) == 1
+    write_json(d / "b.json", {"manifest": {"git_revision": "abc-dirty"}})
+    assert main(["check", str(d)]) == 1
+    out = capsys.readouterr().out
+    assert "DIRTY" in out and "b.json" in out and "STALE" in out
+
+
+def test_git_revision_ignores_generated_outputs():
+    assert "results" in provenance.GENERATED and "paper/variables" in provenance.GENERATED
+    rev = provenance.git_revision()
+    assert rev == "unknown" or len(rev.split("-")[0]) == 40
+
+
+def test_write_json_uses_unique_temporary_names(tmp_path: Path, monkeypatch):
+    names: list[str] = []
+    real = provenance.tempfile.mkstemp
+
+    def spy(*a, **k):
+        fd, name = real(*a, **k)
+        names.append(name)
+        return fd, name
+
+    monkeypatch.setattr(provenance.tempfile, "mkstemp", spy)
+    write_json(tmp_path / "x.json", {"a": 1})
+    write_json(tmp_path / "x.json", {"a": 2})
+    assert len(set(names)) == 2 and json.loads((tmp_path / "x.json").read_text()) == {"a": 2}
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
