@@ -21,7 +21,14 @@ import time
 
 from _common import FIGURES, RESULTS, cache_dir, parser
 
-from lbtheory.battery import Cell, cell_specs, diagnose, run_with_objective, summarize_cell, worst_cells
+from lbtheory.battery import (
+    Cell,
+    cell_specs,
+    diagnose,
+    run_with_objective,
+    summarize_cell,
+    worst_cells,
+)
 from lbtheory.provenance import manifest, write_json
 from lbtheory.runs import resolve_trace
 from lbtheory.sweep import run_sweep

@@ -25,6 +25,7 @@ from lbtheory.engine.state import (
 from lbtheory.errors import ConfigError
 from lbtheory.model import SimConfig
 from lbtheory.policies.base import ActiveRequests, Admission, EpochView, KernelPolicy, Policy
+from lbtheory.policies.bfio_problem import base_profiles_from_slots
 from lbtheory.policies.registry import make_policy
 from lbtheory.workloads.base import Workload
 
@@ -133,6 +134,9 @@ def _view(st: State) -> EpochView:
             predicted_remaining_steps=(st.pred[req] - generated) if has_pred else None,
         )
 
+    def profile(horizon: int) -> np.ndarray:
+        return base_profiles_from_slots(st.load, st.slot_req, st.admit_step, st.prompt, st.pred, k, horizon)
+
     return EpochView(
         step=k,
         clock_s=float(st.fst[CLOCK]),
@@ -143,6 +147,7 @@ def _view(st: State) -> EpochView:
         window_prompt_tokens=st.prompt[win],
         window_predicted_output_tokens=st.pred[win] if has_pred else None,
         _active=active,
+        _base_profile=profile if has_pred else None,
     )
 
 

@@ -62,6 +62,7 @@ class EpochView:
     window_prompt_tokens: IntArray
     window_predicted_output_tokens: IntArray | None
     _active: Callable[[], ActiveRequests]
+    _base_profile: Callable[[int], IntArray] | None = None
 
     @property
     def workers(self) -> int:
@@ -76,6 +77,12 @@ class EpochView:
     def active_requests(self) -> ActiveRequests:
         """The running requests (computed on demand: O(active))."""
         return self._active()
+
+    def base_profile(self, horizon: int) -> IntArray | None:
+        """The (G, H+1) predicted load of what already runs, b_g(h) = Σ_{i on g, ρ_i > h} (w_i + h)
+        (:mod:`lbtheory.policies.bfio_problem`), computed by the engine without listing the active
+        requests; None where the engine offers no such path (or there are no predictions)."""
+        return None if self._base_profile is None else self._base_profile(horizon)
 
 
 @dataclass(frozen=True)

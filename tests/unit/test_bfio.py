@@ -332,3 +332,42 @@ def test_simulate_exact_solver_small() -> None:
     wl = wl.with_predictions(wl.output_tokens.copy())
     res = simulate(wl, SimConfig.paper(2, 3), BFIO(horizon=3, solver="exact"), seed=4)
     assert_conserved(res, wl)
+
+
+def test_engine_base_profile_matches_the_list_of_active_requests() -> None:
+    """The engine's compiled b_g(h) (read from its slot table) equals base_profiles over the listed active
+    requests at every epoch, with noisy predictions (overdue requests included) and several H."""
+    from lbtheory.engine.simulate import simulate
+    from lbtheory.policies.base import Policy
+    from lbtheory.policies.bfio_problem import base_profiles
+    from lbtheory.policies.fcfs import FCFS
+    from lbtheory.runs import RunSpec, build_workload, sim_config
+
+    class Check(Policy):
+        name = "check"
+        needs_predictions = True
+
+        def __init__(self) -> None:
+            self.inner, self.epochs, self.overdue = FCFS(), 0, 0
+
+        def start(self, workers: int, slots: int, rng: np.random.Generator) -> None:
+            self.inner.start(workers, slots, rng)
+
+        def decide(self, view):  # type: ignore[no-untyped-def]
+            act = view.active_requests()
+            assert act.predicted_remaining_steps is not None
+            self.overdue += int((act.predicted_remaining_steps < 1).sum())
+            for H in (0, 1, 7, 40):
+                ref = base_profiles(view.loads, act.worker, act.workload_tokens,
+                                    act.predicted_remaining_steps, H)
+                np.testing.assert_array_equal(view.base_profile(H), ref)
+            self.epochs += 1
+            return self.inner.decide(view)
+
+    spec = RunSpec(workers=6, slots=4, policy="fcfs", workload="synthetic", requests=400,
+                   predictions="noisy", noise_delta=0.5, seed=3)
+    wl = build_workload(spec, np.random.default_rng(1), np.random.default_rng(2))
+    cfg, _ = sim_config(spec)
+    check = Check()
+    simulate(wl, cfg, check)
+    assert check.epochs > 100 and check.overdue > 0
