@@ -211,6 +211,7 @@ def c5_on(rows: list[dict[str, Any]], r_default: float, cards: list[str]) -> dic
         best_r: dict[str, Any] | None = None
         best_s: dict[str, Any] | None = None
         best_w: dict[str, Any] | None = None
+        best_1: dict[str, Any] | None = None
         for r in rows:
             for card in cards:
                 p = r["cards"][card]["policies"][pol]
@@ -223,12 +224,15 @@ def c5_on(rows: list[dict[str, Any]], r_default: float, cards: list[str]) -> dic
                     best_r = {"r": m["smallest_r"][0], "ci": m["smallest_r"][1], **where}
                 if best_s is None or m["saving_default_r"][0] > best_s["saving"]:
                     best_s = {"saving": m["saving_default_r"][0], "ci": m["saving_default_r"][1], **where}
+                if best_1 is None or m["saving_r1"][0] > best_1["saving"]:
+                    best_1 = {"saving": m["saving_r1"][0], "ci": m["saving_r1"][1], **where}
                 w = p["paper_window"]
                 if w is not None and (best_w is None or w["saving_default_r"][0] > best_w["saving"]):
                     best_w = {"saving": w["saving_default_r"][0], "ci": w["saving_default_r"][1], **where}
         out[pol] = {"smallest_r_passing_52_like_for_like": best_r,
                     "largest_saving_default_r_like_for_like": best_s,
-                    "largest_saving_default_r_paper_window": best_w}
+                    "largest_saving_default_r_paper_window": best_w,
+                    "largest_saving_r1_like_for_like": best_1}
     return out
 
 
@@ -404,6 +408,10 @@ def print_summary(result: dict[str, Any]) -> None:
         print(f"{r['workload']:13s} {r['G']:5d} {r['B']:4d} " + " ".join(f"{x:>16s}" for x in cells))
 
 
+def _tex(text: str) -> str:
+    return text.replace("_", r"\_")
+
+
 def macros(result: dict[str, Any]) -> dict[str, str]:
     """The macros of a stored result (what tests/meta/test_macros.py recomputes)."""
     c5 = result["c5"]
@@ -414,24 +422,24 @@ def macros(result: dict[str, Any]) -> dict[str, str]:
         d = c5[pol]
         s = d["largest_saving_default_r_like_for_like"]
         m[macro_name("em", tag, "max", "saving")] = f"{100 * s['saving']:.1f}"
-        m[macro_name("em", tag, "max", "saving", "where")] = f"{s['workload']}, G={s['G']}, B={s['B']}, {s['card']}"
+        m[macro_name("em", tag, "max", "saving", "where")] = _tex(f"{s['workload']}, G={s['G']}, B={s['B']}, {s['card']}")
         w = d["largest_saving_default_r_paper_window"]
         if w is not None:
             m[macro_name("em", tag, "max", "window", "saving")] = f"{100 * w['saving']:.1f}"
         rr = d["smallest_r_passing_52_like_for_like"]
         m[macro_name("em", tag, "smallest", "r")] = "none" if rr is None else f"{rr['r']:.2f}"
         m[macro_name("em", tag, "smallest", "r", "where")] = (
-            "no setting" if rr is None else f"{rr['workload']}, G={rr['G']}, B={rr['B']}, {rr['card']}")
+            "no setting" if rr is None else _tex(f"{rr['workload']}, G={rr['G']}, B={rr['B']}, {rr['card']}"))
     sp = result["theta_by_card"]["max_spread"]
-    m[macro_name("em", "theta", "spread", "where")] = f"{sp['workload']}, G={sp['G']}, B={sp['B']}"
+    m[macro_name("em", "theta", "spread", "where")] = _tex(f"{sp['workload']}, G={sp['G']}, B={sp['B']}")
     for c in CARDS:
         m[macro_name("em", "theta", c)] = f"{sp['theta'][c]:.3f}"
     return m
 
 
 def plot(result: dict[str, Any]) -> None:
-    """(a) phase diagram: the smallest r passing 52% (BF-IO, whole run) over (G, B) for each workload, on the
-    card with the widest θ; the theory ceiling's r* where it applies (x: ruled out); (b) saving vs r for the
+    """(a) phase diagram per workload over (G, B) on the H200: the smallest r passing 52% (BF-IO, whole run) as
+    text, coloured by the saving at r = 1; 'theory: out' where the ceiling rules 52% out; (b) saving vs r for the
     best cell, both policies and measures, with the ceiling; (c) θ per card."""
     import matplotlib
 
@@ -447,18 +455,17 @@ def plot(result: dict[str, Any]) -> None:
     for ax, wl in zip(axes, wls, strict=False):
         grid = np.full((len(Bs), len(Gs)), np.nan)
         for r in rows:
-            if r["workload"] != wl:
-                continue
-            sr = r["cards"][card]["policies"]["bfio"]["whole_run"]["smallest_r"]
-            grid[Bs.index(r["B"]), Gs.index(r["G"])] = 1.05 if sr is None else sr[0]
-        im = ax.imshow(grid, origin="lower", vmin=0.1, vmax=1.05, cmap="viridis_r", aspect="auto")
+            if r["workload"] == wl:
+                grid[Bs.index(r["B"]), Gs.index(r["G"])] = r["cards"][card]["policies"]["bfio"]["whole_run"][
+                    "saving_r1"][0]
+        im = ax.imshow(grid, origin="lower", vmin=0.0, vmax=0.6, cmap="viridis", aspect="auto")
         for r in rows:
             if r["workload"] != wl:
                 continue
             i, j = Bs.index(r["B"]), Gs.index(r["G"])
             sr = r["cards"][card]["policies"]["bfio"]["whole_run"]["smallest_r"]
-            ax.text(j, i, "none" if sr is None else f"{sr[0]:.2f}", ha="center", va="center", fontsize=7,
-                    color="w")
+            ax.text(j, i, "r*: none" if sr is None else f"r* = {sr[0]:.2f}", ha="center", va="center",
+                    fontsize=7, color="w")
             ce = r["cards"][card].get("ceiling")
             if ce is not None and ce["rules_out_52"]:
                 ax.text(j, i - 0.3, "theory: out", ha="center", va="center", fontsize=6, color="r")
@@ -466,8 +473,8 @@ def plot(result: dict[str, Any]) -> None:
         ax.set_yticks(range(len(Bs)), [str(b) for b in Bs])
         ax.set_xlabel("G")
         ax.set_ylabel("B")
-        ax.set_title(f"{wl}: smallest r for 52% ({card})", fontsize=9)
-    fig.colorbar(im, ax=axes[len(wls) - 1], label="r = P_wait/P_busy (1.05: none)")
+        ax.set_title(f"{wl} ({card}): smallest r for 52%", fontsize=9)
+    fig.colorbar(im, ax=axes[len(wls) - 1], label="BF-IO saving at r = 1, whole run")
     # (b) saving vs r at the best cell
     ax = axes[len(wls)]
     best = result["c5"]["bfio"]["largest_saving_default_r_like_for_like"]
