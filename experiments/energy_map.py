@@ -440,7 +440,8 @@ def macros(result: dict[str, Any]) -> dict[str, str]:
 def plot(result: dict[str, Any]) -> None:
     """(a) phase diagram per workload over (G, B) on the H200: the smallest r passing 52% (BF-IO, whole run) as
     text, coloured by the saving at r = 1; 'theory: out' where the ceiling rules 52% out; (b) saving vs r for the
-    best cell, both policies and measures, with the ceiling; (c) θ per card."""
+    best cell, both policies and measures; (c) the theory ceiling against simulation on uniform_fixed; (d) θ per
+    card."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -451,7 +452,7 @@ def plot(result: dict[str, Any]) -> None:
     Gs = sorted({r["G"] for r in rows})
     Bs = sorted({r["B"] for r in rows})
     card = "h200"
-    fig, axes = plt.subplots(1, len(wls) + 2, figsize=(4.2 * (len(wls) + 2), 4.0), constrained_layout=True)
+    fig, axes = plt.subplots(1, len(wls) + 3, figsize=(4.2 * (len(wls) + 3), 4.0), constrained_layout=True)
     for ax, wl in zip(axes, wls, strict=False):
         grid = np.full((len(Bs), len(Gs)), np.nan)
         for r in rows:
@@ -493,14 +494,23 @@ def plot(result: dict[str, Any]) -> None:
     ax.set_xlabel("r = P_wait/P_busy")
     ax.set_ylabel("saving vs FCFS")
     ax.set_title(f"{best['workload']} G={best['G']} B={best['B']} {best['card']}", fontsize=9)
-    ce_rows = [r for r in rows if "ceiling" in r["cards"][card]]
-    if ce_rows:
-        c0 = max(ce_rows, key=lambda r: r["cards"][card]["ceiling"]["x_U"])["cards"][card]["ceiling"]
-        x = c0["x_U"]
-        ax.plot(rr, x * rr / ((1 - x) + x * rr), color="k", lw=0.8, label="theory ceiling (uniform_fixed, max)")
     ax.legend(fontsize=6)
-    # (c) theta per card
+    # (c) the theory ceiling against simulation where its hypotheses hold (uniform_fixed), authors' constants
     ax = axes[len(wls) + 1]
+    ce_rows = [r for r in rows if "ceiling" in r["cards"][REFERENCE_CARD]]
+    for k, r in enumerate(ce_rows):
+        x = r["cards"][REFERENCE_CARD]["ceiling"]["x_U"]
+        col = f"C{k % 10}"
+        ax.plot(rr, x * rr / ((1 - x) + x * rr), color=col, lw=1, label=f"G={r['G']} B={r['B']} ceiling")
+        sim = r["cards"][REFERENCE_CARD]["policies"]["bfio"]["whole_run"]["saving_curve"]
+        ax.plot(R_CURVE, sim, "o", color=col, ms=3)
+    ax.axhline(TARGET, color="r", ls="--", lw=1)
+    ax.set_xlabel("r = P_wait/P_busy")
+    ax.set_ylabel("saving vs FCFS")
+    ax.set_title("uniform_fixed (paper constants): BF-IO (o) under the ceiling (—)", fontsize=8)
+    ax.legend(fontsize=5)
+    # (d) theta per card
+    ax = axes[len(wls) + 2]
     for c in CARDS:
         ax.scatter([f"{r['workload'][:5]} {r['G']}/{r['B']}" for r in rows],
                    [r["cards"][c]["theta_fcfs"][0] for r in rows], s=10, label=c)
