@@ -122,11 +122,25 @@ def one_replicate(workload: str, G: int, B: int, seed: int, horizons: list[int])
     return out
 
 
+def measured_cards() -> dict[str, dict[str, Any]]:
+    """``profiles/<card>-measured.json`` written by experiments/gpu_calibrate.py on a GPU, by name."""
+    root = Path(__file__).resolve().parents[1] / "lbtheory" / "hardware" / "profiles"
+    out = {}
+    for f in sorted(root.glob("*-measured.json")):
+        d = json.loads(f.read_text())
+        if "mla" in d.get("attention", {}) and d.get("base_card") in CARDS:
+            out[d["name"]] = d
+    return out
+
+
 def step_times(G: int, B: int) -> dict[str, StepTimeModel]:
-    """Each card's roofline step time at (G, B), and the authors' constants."""
+    """Each card's roofline step time at (G, B), the authors' constants, and each measured card: t = the
+    measured MLA layer's t times DeepSeek-V3's 61 layers, C from its base card's roofline."""
     m = get_roofline_model(MODEL)
     out = {c: roofline_step(load_card(c), m, B, G).step_time for c in CARDS}
     out[REFERENCE_CARD] = StepTimeModel.paper(B)
+    for name, d in measured_cards().items():
+        out[name] = StepTimeModel(out[d["base_card"]].step_overhead_s, 61 * d["attention"]["mla"]["token_time_s"])
     return out
 
 
@@ -165,6 +179,7 @@ def price_cell(workload: str, G: int, B: int, reps: list[dict[str, Any]], horizo
                     "saving_r_low": mean_ci(np.array([saving(p, b, r_axis[0]) for p, b in pairs_ok])),
                     "saving_curve": [float(np.mean([saving(p, b, rv) for p, b in pairs_ok])) for rv in R_CURVE],
                     "smallest_r_per_seed": rs,
+                    "r_needed_unbounded_per_seed": [smallest_r(p, b, TARGET, r_axis[0], 1e9) for p, b in pairs_ok],
                     "smallest_r": mean_ci(np.array(found)) if len(found) == len(rs) else None,
                     "passes_in_seeds": len(found),
                 }
@@ -197,7 +212,7 @@ def ceiling_record(G: int, B: int, st: StepTimeModel, r_default: float) -> dict[
 
 def c5_figures(rows: list[dict[str, Any]], r_default: float) -> dict[str, Any]:
     """:func:`c5_on` on the roofline cards, and the same on the authors' constants (as ``paper_constants``)."""
-    out = c5_on(rows, r_default, CARDS)
+    out = c5_on(rows, r_default, [*CARDS, *measured_cards()])
     out["paper_constants"] = c5_on(rows, r_default, [REFERENCE_CARD])
     return out
 
@@ -265,7 +280,7 @@ def theta_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """θ per card for every setting (FCFS, whole run), and the settings where the cards' θ differ most."""
     out = []
     for r in rows:
-        th = {c: r["cards"][c]["theta_fcfs"][0] for c in [*CARDS, REFERENCE_CARD]}
+        th = {c: d["theta_fcfs"][0] for c, d in r["cards"].items()}
         out.append({"workload": r["workload"], "G": r["G"], "B": r["B"], "theta": th,
                     "spread": max(th[c] for c in CARDS) - min(th[c] for c in CARDS)})
     return {"rows": out, "max_spread": max(out, key=lambda d: d["spread"])}
@@ -369,7 +384,8 @@ def main() -> None:
         "bfio_paper_best: the authors' heuristic at the H (of " + ", ".join(map(str, tier["H"]))
         + ") with the largest mean like-for-like saving at the default r, per setting and card",
     ]
-    config = {"tier": tier_name, **tier, "seeds": seed_list, "cards": [*CARDS, REFERENCE_CARD], "model": MODEL,
+    config = {"tier": tier_name, **tier, "seeds": seed_list,
+              "cards": [*CARDS, REFERENCE_CARD, *measured_cards()], "model": MODEL,
               "target_saving": TARGET, "requests_per_slot": REQ_PER_SLOT, "root_seed": ROOT_SEED,
               "r_default": r_default, "r_axis": list(r_axis)}
     result = _nan_safe({
