@@ -94,7 +94,10 @@ class PowerSampler:
 
     def provenance(self) -> dict[str, Any]:
         n = self.nvml
-        return {"gpu": n.nvmlDeviceGetName(self.handle), "driver": n.nvmlSystemGetDriverVersion(),
+        def text(v: Any) -> str:
+            return v.decode() if isinstance(v, bytes) else str(v)
+
+        return {"gpu": text(n.nvmlDeviceGetName(self.handle)), "driver": text(n.nvmlSystemGetDriverVersion()),
                 "power_limit_w": n.nvmlDeviceGetPowerManagementLimit(self.handle) / 1000.0}
 
 
@@ -173,6 +176,8 @@ def spin_work(torch: Any, k: int, seconds: float) -> tuple[Any, str]:
 
         flag = torch.zeros(4096, dtype=torch.int32, device="cuda")
         n = 1 << 16
+        poll[(k,)](flag, n)  # compile
+        torch.cuda.synchronize()
         t0 = time.perf_counter()
         poll[(k,)](flag, n)
         torch.cuda.synchronize()
