@@ -223,10 +223,19 @@ def load_device_file(path: str | Path) -> DeviceSpec:
     return device_from_dict(data, str(p))
 
 
+#: JSON files in ``profiles/`` that are not device profiles: the wait-power evidence table
+#: (:mod:`lbtheory.hardware.wait_power`) and measured profiles ``<card>-measured.json``
+#: (:mod:`lbtheory.hardware.calibrate`).
+NON_DEVICE_FILES = ("wait_power_evidence.json",)
+MEASURED_SUFFIX = "-measured.json"
+
+
 def device_names() -> tuple[str, ...]:
-    """The names of the packaged data profiles (file stems), sorted."""
+    """The names of the packaged data profiles (file stems), sorted; the evidence table and measured
+    profiles are not device profiles and are left out."""
     root = resources.files("lbtheory.hardware") / "profiles"
-    return tuple(sorted(f.name[:-5] for f in root.iterdir() if f.name.endswith(".json")))
+    return tuple(sorted(f.name[:-5] for f in root.iterdir() if f.name.endswith(".json")
+                        and f.name not in NON_DEVICE_FILES and not f.name.endswith(MEASURED_SUFFIX)))
 
 
 def load_device(name: str) -> DeviceSpec:
