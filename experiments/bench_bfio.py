@@ -8,7 +8,13 @@ listing of the active requests is done once when the snapshot is taken and is *n
 its cost in our engine is reported separately as ``listing_ms``). The first call of each policy (compile)
 is not timed.
 
-Policies: bfio H = 0, bfio H = 20, bfio_paper H = 20 and bfio_paper H = 72 (its default). Writes
+Policies: bfio H = 0, bfio H = 20, bfio_paper H = 20 and bfio_paper H = 72 (its default).
+
+Whole epochs (what a user waits for): in a live run of each policy itself (same requests), 60 epochs (30
+with ``--fast``) from a third into JSQ's steady-state window are timed from the engine's view to the decision:
+this
+includes the b_g(h) profile the policy reads from the engine and the program it builds. Policies: bfio and
+bfio_paper at H = 0, 20 and 140; rows ``epoch <policy>``. Writes
 results/bench_bfio.json. ``--fast`` uses G ∈ {32, 64, 256} and fewer snapshots.
 """
 
@@ -77,6 +83,54 @@ def snapshots(wl: Workload, G: int, n_snaps: int, seed: int) -> tuple[list[Epoch
     return pol.snaps, pol.listing_s
 
 
+class _Enough(Exception):
+    """Raised by :class:`EpochTimer` once it has timed its epochs (ends the run early)."""
+
+
+class EpochTimer(Policy):
+    """Times whole epochs of a live run: ``decide`` of the wrapped policy on the engine's own view, which
+    includes everything the policy reads from the engine (its b_g(h) profile or list of active requests)
+    and builds (the epoch's program), plus the decision. Epochs from step ``start`` on are timed; after
+    ``count`` of them the run is ended."""
+
+    name = "epoch_timer"
+
+    def __init__(self, inner: Policy, start: int, count: int) -> None:
+        self.inner, self.start_step, self.count = inner, start, count
+        self.needs_predictions = inner.needs_predictions
+        self.times_s: list[float] = []
+
+    def start(self, workers: int, slots: int, rng: np.random.Generator) -> None:
+        self.times_s = []
+        self.inner.start(workers, slots, rng)
+
+    def decide(self, view: EpochView) -> Admission:
+        if view.step < self.start_step:
+            return self.inner.decide(view)
+        t0 = time.perf_counter()
+        out = self.inner.decide(view)
+        self.times_s.append(time.perf_counter() - t0)
+        if len(self.times_s) >= self.count:
+            raise _Enough
+        return out
+
+
+def epoch_times(wl: Workload, G: int, pol: Policy, count: int, seed: int) -> np.ndarray:
+    """Whole-epoch times (s) of ``pol`` in a live run (N = 4·G·B requests resampled from ``wl``), from a
+    third of the way into the steady-state window of JSQ on the same requests."""
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, wl.n_requests, 4 * G * SLOTS)
+    w = Workload(wl.prompt_tokens[idx], wl.output_tokens[idx],
+                 predicted_output_tokens=wl.output_tokens[idx], name=f"{wl.name}-resampled")
+    cfg = SimConfig.paper(G, SLOTS)
+    timer = EpochTimer(pol, simulate(w, cfg, "jsq_tokens", seed=seed).window_steps // 3, count)
+    try:
+        simulate(w, cfg, timer, seed=seed)
+    except _Enough:
+        pass
+    return np.array(timer.times_s)
+
+
 def time_policy(pol: Policy, snaps: list[EpochView], repeats: int) -> np.ndarray:
     pol.start(snaps[0].workers, SLOTS, np.random.default_rng(0))
     pol.decide(snaps[0])  # compile / warm up
@@ -107,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
         ("bfio_paper H=20", BFIOPaper(horizon=20)),
         ("bfio_paper H=72", BFIOPaper(horizon=72)),
     ]
+    epoch_policies: list[tuple[str, Policy]] = [
+        *((f"bfio H={H}", BFIO(horizon=H)) for H in (0, 20, 140)),
+        *((f"bfio_paper H={H}", BFIOPaper(horizon=H)) for H in (0, 20, 140)),
+    ]
+    n_epochs = 30 if args.fast else 60
     t0 = time.perf_counter()
     rows = []
     for G in sizes:
@@ -123,6 +182,10 @@ def main(argv: list[str] | None = None) -> int:
             ts = time_policy(pol, snaps, reps) * 1e3
             row[label] = {"median_ms": float(np.median(ts)), "p99_ms": float(np.percentile(ts, 99)),
                           "mean_ms": float(ts.mean()), "calls": int(ts.size)}
+        for label, pol in epoch_policies:
+            ts = epoch_times(wl, G, pol, count=n_epochs, seed=args.seed) * 1e3
+            row["epoch " + label] = {"median_ms": float(np.median(ts)), "p99_ms": float(np.percentile(ts, 99)),
+                                     "epochs": int(ts.size)}
         row["speedup_H20_median"] = (row["bfio_paper H=20"]["median_ms"]  # type: ignore[index]
                                      / row["bfio H=20"]["median_ms"])  # type: ignore[index]
         rows.append(row)
@@ -148,6 +211,10 @@ def main(argv: list[str] | None = None) -> int:
             d = r[label]
             line += f" | {d['median_ms']:>13.3f} / {d['p99_ms']:>10.3f}"  # type: ignore[index]
         print(line + f" | {r['speedup_H20_median']:>12.1f}x")
+    print("whole epoch (live run, from the engine's view to the decision), median ms:")
+    for r in rows:
+        print(f"{r['G']:>5} " + "  ".join(f"{label}: {r['epoch ' + label]['median_ms']:.3f}"
+                                          for label, _ in epoch_policies))
     print(f"wrote {RESULTS / STEM}.json ({wall:.0f} s)")
     return 0
 
