@@ -96,3 +96,17 @@ def fixed_output_tolerances(values: Sequence[int] | NDArray[np.int64], probs: Se
         "eps_below": bernstein_eps(blocks, var, mean, fail_prob),
         "eps_above": bernstein_eps(blocks, var, max(top - mean, 0.0), fail_prob),
     }
+
+
+def run_tolerances(result: object, values: Sequence[int] | NDArray[np.int64],
+                   probs: Sequence[float] | FloatArray, fail_prob: float) -> dict[str, float]:
+    """:func:`fixed_output_tolerances` for a finished run (``lbtheory.engine.records.RunResult``) of a
+    load-blind policy with fixed outputs and R = G·B: the number of whole blocks is read from the run.
+    Raises ValueError when the outputs are not all equal."""
+    res = result
+    out = np.asarray(res.workload.output_tokens)  # type: ignore[attr-defined]
+    if out.size == 0 or np.any(out != out[0]):
+        raise ValueError("run_tolerances needs fixed output lengths (all o_i equal)")
+    cl = res.config.cluster  # type: ignore[attr-defined]
+    n = window_blocks(res.window_steps, res.steps.n_steps, int(out[0]))  # type: ignore[attr-defined]
+    return fixed_output_tolerances(values, probs, cl.workers, cl.slots, n, fail_prob) | {"blocks": float(n)}
