@@ -120,3 +120,21 @@ def separation_region(cells: Iterable[tuple[int, int]], law: Mapping[str, float]
         p = dict(law) | {"G": float(g), "B": float(b)}
         pr[(b, g)] = pair.value(p) / up.value(p)
     return SeparationRegion(cl, proved, b_min, pr)
+
+
+def separation_region_sentence(cells_by_law: Mapping[str, tuple[Iterable[tuple[int, int]], Mapping[str, float]]],
+                               label: str = "sweep cells") -> str:
+    """One sentence for several prompt laws: ``{law name: ((B, G) cells, law parameters)}`` →
+    "The explicit Ω(√(B log G)) separation is proved only for B ≥ B_min(G) ≍ G log G; k of the n sweep
+    cells lie in that region (uniform: ..., bimodal: ...)"."""
+    parts, k, n = [], 0, 0
+    for name, (cells, law) in cells_by_law.items():
+        reg = separation_region(cells, law)
+        k += len(reg.proved)
+        n += len(reg.cells)
+        g0 = min(reg.b_min) if reg.b_min else None
+        bm = f"B_min({g0}) = {_fmt(reg.b_min[g0])}" if g0 is not None else "no G ≥ 2"
+        parts.append(f"{name}: {len(reg.proved)} of {len(reg.cells)}, {bm}")
+    return (f"The explicit Ω(√(B log G)) separation is proved only for B ≥ B_min(G) ≍ G log G; {k} of the "
+            f"{n} {label} lie in that region ({'; '.join(parts)}); elsewhere the proved ratio is the pair "
+            f"bound's, (σ_s/(√6 Δ_s))·√B·G/(G−1).")
