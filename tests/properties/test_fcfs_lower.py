@@ -151,7 +151,6 @@ def test_teeth_load_blind_removed_pinned() -> None:
 
 
 @given(law_seed=st.integers(0, 2**16))
-@settings(max_examples=3)
 def test_load_blind_policies_agree_in_law(law_seed: int) -> None:
     """FCFS, round robin and random have the same expected imbalance under fixed outputs (all equal the
     exact G·(E max S − Bμ)); a sanity check of the load-blind symmetrisation."""

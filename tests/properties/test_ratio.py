@@ -90,9 +90,8 @@ def _check(inst: IidInstance, bfio: object) -> None:
     assert (f + eps) / b >= rl, f"measured ratio {(f + eps) / b:.3f} < bound {rl:.3f}"
 
 
-@given(inst=iid_instances(max_workers=3, max_slots=2, refills=800, outputs=FIXED))
-@example(inst=IidInstance(2, 1, PromptLaw((1, 101), (0.5, 0.5)), OutputLaw("fixed", 1), 800, 0, 2))
-@settings(max_examples=6)
+@given(inst=iid_instances(max_workers=3, max_slots=2, refills=200, outputs=FIXED))
+@example(inst=IidInstance(2, 1, PromptLaw((1, 101), (0.5, 0.5)), OutputLaw("fixed", 1), 200, 0, 2))
 def test_measured_ratio_exact_h0(inst: IidInstance) -> None:
     """FCFS vs the exact H = 0 optimiser on tiny instances."""
     _check(inst, ExactH0())
