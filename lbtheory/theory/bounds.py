@@ -14,7 +14,9 @@ Shared hypotheses (called **H_sat** below), the paper's setting made precise:
 Each docstring says whether the statement is *classical*, *ours* (derived here, proof sketched in
 ``paper/sections/bounds.tex``) or a *conjecture* (stated, searched, not proved). Bounds on an expectation
 can only be checked statistically: the property tests average over a long steady-state window and allow a
-McDiarmid deviation (a changed prompt moves Imb(k) by at most (G − 1)·Δ_s), never a hand-tuned slack.
+Bernstein deviation with the exact per-block variance (fixed outputs, :mod:`.stats`) or a McDiarmid one
+(geometric outputs: a changed prompt moves Imb(k) by at most (G − 1)·Δ_s), never a hand-tuned slack. Each
+proof's steps are checked exactly on small cases in :mod:`.steps`.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ from lbtheory.theory.evaluate import DomainError, registry
 
 
 def bounds_table(params: Mapping[str, float] | None = None) -> list[dict[str, Any]]:
-    """One row per registered bound: name, claim, kind, status, quantity, latex, hypotheses, value.
+    """One row per registered bound: name, claim, kind, status, proof_status (proved / conjecture /
+    refuted), quantity, latex, hypotheses, value.
 
     A bound evaluated outside its domain (e.g. ``ratio_lower`` at G = 1) gets ``value`` None and a
     ``domain_error`` sentence instead of −inf or NaN.
@@ -37,6 +38,8 @@ def bounds_table(params: Mapping[str, float] | None = None) -> list[dict[str, An
             "claim": rec.claim,
             "kind": rec.kind,
             "status": rec.status,
+            "proof_status": ("refuted" if "refuted" in rec.status
+                             else "conjecture" if "conjecture" in rec.status else "proved"),
             "quantity": rec.quantity,
             "latex": rec.latex,
             "hypotheses": list(rec.hypotheses),

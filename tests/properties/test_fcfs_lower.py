@@ -154,7 +154,7 @@ def test_teeth_load_blind_removed_pinned() -> None:
 def test_load_blind_policies_agree_in_law(law_seed: int) -> None:
     """FCFS, round robin and random have the same expected imbalance under fixed outputs (all equal the
     exact G·(E max S − Bμ)); a sanity check of the load-blind symmetrisation."""
-    inst = IidInstance(3, 3, PromptLaw((1, 7, 50), (0.3, 0.4, 0.3)), OutputLaw("fixed", 3), 2000,
+    inst = IidInstance(3, 3, PromptLaw((1, 7, 50), (0.3, 0.4, 0.3)), OutputLaw("fixed", 3), 500,
                        law_seed, 9)
     vals = [_check(inst, pol) for pol in LOAD_BLIND]
     for obs, _, exact, eps in vals:
