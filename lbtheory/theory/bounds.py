@@ -14,7 +14,9 @@ Shared hypotheses (called **H_sat** below), the paper's setting made precise:
 Each docstring says whether the statement is *classical*, *ours* (derived here, proof sketched in
 ``paper/sections/bounds.tex``) or a *conjecture* (stated, searched, not proved). Bounds on an expectation
 can only be checked statistically: the property tests average over a long steady-state window and allow a
-McDiarmid deviation (a changed prompt moves Imb(k) by at most (G − 1)·Δ_s), never a hand-tuned slack.
+Bernstein deviation with the exact per-block variance (fixed outputs, :mod:`.stats`) or a McDiarmid one
+(geometric outputs: a changed prompt moves Imb(k) by at most (G − 1)·Δ_s), never a hand-tuned slack. Each
+proof's steps are checked exactly on small cases in :mod:`.steps`.
 """
 
 from __future__ import annotations
@@ -135,8 +137,10 @@ def fcfs_lower_gaussmax(threshold: Expr = x) -> Expr:
 
     ε_B = 0.4748·ρ₃/(σ_s³√B) (Berry–Esseen). The registry takes the best x on a grid. At x = √(log G),
     Φ̄(x) ≥ p_G = √(log G)/((1 + log G)√(2πG)) (Mills), so in the regime ε_B ≤ p_G/2, i.e.
-    B ≥ B_min(G) ≈ (2·0.4748ρ₃/σ_s³)²·2πG(1 + log G)²/log G (a form of √G = õ(B)), ℓ ≥ √(log G)·(1 − o(1)):
-    ℓ/√(log G) → 1 as B → ∞ then G → ∞.
+    B ≥ B_min(G) ≈ (2·0.4748ρ₃/σ_s³)²·2πG(1 + log G)²/log G (B ≍ G·log G; this is *not* the paper's
+    √G = õ(B), which allows B ≈ √G: Berry–Esseen's O(1/√B) error must sit below a 1/√G tail), ℓ ≥
+    √(log G)·(1 − o(1)): ℓ/√(log G) → 1 as B → ∞ then G → ∞. Below B_min the proved FCFS bound is the
+    pair bound, of order G·σ_s√B/√6, with no √(log G) (see :func:`lbtheory.theory.region`).
 
     Proof idea: after the symmetrisation of :func:`fcfs_lower_pair`, E[max Z] ≥ x·P(max Z ≥ x) −
     E[(max Z)⁻]; P(max Z ≥ x) ≥ 1 − exp(−G·P(Z ≥ x)) and P(Z ≥ x) ≥ Φ̄(x) − ε_B;
@@ -179,13 +183,17 @@ def loadblind_upper() -> Expr:
 
 
 def bfio_upper() -> Expr:
-    """Deterministic upper bound on BF-IO (H = 0)'s imbalance at every step.
+    """Deterministic upper bound on BF-IO (H = 0)'s imbalance at every step of the steady-state window.
 
     Statement (ours, the classical sorted-greedy argument): in the saturated pool with R ≥ G·B, every
     output length equal to o, and BF-IO solving its H = 0 problem exactly (minimise G·max L − ΣL while
-    filling every free slot), every step k has
+    filling every free slot), every step k of the steady-state window — k < window_steps, the steps before
+    the last admission, at which every one of the G·B slots is occupied — has
 
         Imb(k) ≤ (G − 1)·(s_max − s_min).
+
+    Not after the window: when the pool runs dry a partial last block leaves slots empty and the bound
+    fails (G = B = 2, prompts (200, 1, 1, 200, 200), o = 1: step 1 runs one request, Imb = 200 > 199).
 
     Proof: with fixed outputs and R ≥ G·B all slots start and end together, so every worker has the same
     age sum and each refill partitions G·B prompts into G groups of B. Sorting them in decreasing order and
@@ -206,28 +214,35 @@ def age_moments_geometric() -> tuple[Expr, Expr]:
 
 
 def any_policy_lower_geometric() -> Expr:
-    """Lower bound on E[Imb(k)] for *every* policy blind to output lengths (BF-IO with H = 0 included)
-    when outputs are geometric (ours).
+    """Lower bound on E[Imb(k)] for every *slot-filling, output-blind* policy (BF-IO with H = 0
+    included) when outputs are geometric (ours).
 
-    Statement: saturated pool, R ≥ G·B (every freed slot refilled at once), output lengths i.i.d.
-    geometric with mean o, independent of the prompts and unseen by the policy, drift δ. In
-    stationarity (steps k ≫ o; the law at step k differs by at most (1 − 1/o)^k),
+    Statement: saturated pool, R ≥ G·B, and a policy that fills every free slot at every window step
+    (so each slot holds exactly one request and its age renews at each departure) and whose choices do not
+    depend on output lengths or their predictions; output lengths i.i.d. geometric with mean o,
+    independent of the prompts, drift δ. In stationarity (steps k ≫ o; the law at step k differs by at
+    most (1 − 1/o)^k),
 
-        E[Imb(k)] ≥ min(G − 1, 1)·G·δ·σ_a³·B/√(m₄ₐ + (6B − 3)σ_a⁴) − (G − 1)·B·(s_max − s_min),
+        E[Imb(k)] ≥ max(0, min(G − 1, 1)·G·δ·σ_a³·B/√(m₄ₐ + (6B − 3)σ_a⁴) − (G − 1)·B·(s_max − s_min)),
 
-    with σ_a, m₄ₐ from :func:`age_moments_geometric`.
+    with σ_a, m₄ₐ from :func:`age_moments_geometric`; for o = 1 every age is 0 and the first term is 0.
+    Both hypotheses have teeth: a policy that leaves slots empty, or one that sees outputs (BF-IO with a
+    long lookahead and exact predictions), can go below it.
 
     Proof: each slot's age is its own Markov chain (a → a + 1 w.p. q, → 0 w.p. p, whoever is admitted),
     so the age sums A_g are i.i.d. across workers whatever the policy. With P_g the prompt sum,
     G·max L − ΣL ≥ G(A_{g*} − Ā) − Σ_g (P_g − P_{g*}) ≥ G(max A − Ā) − (G − 1)BΔ_s (g* the worker of the
     largest age sum), and E[max A] − E[A] is bounded as in :func:`fcfs_lower_pair`.
 
-    Consequence: once δ·o·√B ≳ 2.5·√B·B·Δ_s/√B, i.e. o ≳ 2.5·√B·Δ_s, no output-blind policy beats
-    order G·o·√B, which is also FCFS's order, so the ratio of C2 is O(√(log G)) there, not Ω(√(B log G)).
+    Consequence: once o ≳ 2.5·√B·Δ_s/δ no output-blind slot-filling policy beats order G·δ·o·√B, so the
+    ratio of C2 cannot be Ω(√(B log G)) there. (That it is O(√(log G)) would need an FCFS *upper* bound
+    with geometric outputs of the same order, which is not proved here; see
+    :func:`loadblind_upper_geometric_conjecture`.)
     """
     var_a, m4_a = age_moments_geometric()
     core = G * delta * var_a ** sp.Rational(3, 2) * B / sp.sqrt(m4_a + (6 * B - 3) * var_a**2)
-    return sp.Min(G - 1, 1) * core - (G - 1) * B * prompt_range()
+    core = sp.Piecewise((sp.Integer(0), sp.Le(o, 1)), (core, True))
+    return sp.Max(0, sp.Min(G - 1, 1) * core - (G - 1) * B * prompt_range())
 
 
 def bfio_upper_geometric_conjecture() -> Expr:
@@ -257,6 +272,23 @@ def ratio_lower(threshold: Expr = x) -> Expr:
 def ratio_lower_regime() -> Expr:
     """ratio_lower inside the regime (no Max/Min clipping): G·σ_s√B·ℓ_G/((G − 1)·Δ_s)."""
     return G * sigma_s * sp.sqrt(B) * fcfs_gaussmax_factor_regime() / bfio_upper()
+
+
+def loadblind_upper_geometric_conjecture() -> Expr:
+    """Conjecture (not proved): with geometric outputs of mean o, a load-blind policy has
+    E[Imb(k)] ≤ G·((σ_s√B + δσ_a√B)·√(2 log G) + (Δ_s + δ·o·log G)·log G/3) in stationarity.
+
+    Why plausible: given the outputs, L_g = A_g + S_g with S_g sub-gamma (as in :func:`loadblind_upper`),
+    and the age sums A_g are sums of B geometric ages, sub-exponential with scale ≈ δ·o; a
+    Bernstein-type maximal inequality for the sum would give this form. Why unproved: FCFS's ages are not
+    independent of its assignment (slots that free together are refilled together), so the A_g are
+    exchangeable but not independent across workers, and the maximal inequality is not available as is.
+    With it, the C2 ratio under geometric outputs would be O(√(log G)) once o ≳ 2.5√B·Δ_s/δ.
+    """
+    var_a, _ = age_moments_geometric()
+    lg = sp.log(G)
+    return G * ((sigma_s + delta * sp.sqrt(var_a)) * sp.sqrt(2 * B * lg)
+                + (prompt_range() + delta * o * lg) * lg / 3)
 
 
 # --------------------------------------------------------------------------- (4) JSQ, any policy
@@ -294,10 +326,48 @@ def energy_saving_spin() -> Expr:
 
         S = θι·P_wait / (P_busy·(1 − θι) + θι·P_wait).
 
-    S ≤ θι ≤ ι, with equality iff P_wait = P_busy (the barrier spins at full power).
+    The identity holds for every P_wait, P_busy > 0. The inequality S ≤ θι (≤ ι) needs in addition
+    P_wait ≤ P_busy, with equality iff P_wait = P_busy (the barrier spins at full power); it fails
+    otherwise: P_wait = 1.5·P_busy and θι = 0.30 give S = 0.45/1.15 = 0.391 > 0.30.
     """
     x = theta * iota
     return x * P_wait / (P_busy * (1 - x) + x * P_wait)
+
+
+def energy_spin_at_most_theta_iota() -> Expr:
+    """θι: an upper bound on :func:`energy_saving_spin` valid when P_wait ≤ P_busy (ours; S is then
+    x·r/(1 − x + x·r) ≤ x with x = θι, r = P_wait/P_busy ≤ 1)."""
+    return theta * iota
+
+
+def fcfs_idle_fraction_ceiling() -> Expr:
+    """Ceiling on the long-run idle fraction of a load-blind policy with fixed outputs (ours):
+
+        ι ≤ U/(G·(B·μ_s + A) + U),   U = loadblind_upper,  A = δ·B·(o − 1)/2.
+
+    Proof: over the window, ι = ΣImb/(G·Σ max L) = X/(Y + X) with X the average Imb and Y the average
+    ΣL (G·max L = ΣL + Imb). x ↦ x/(Y + x) is increasing; with fixed outputs every block runs o steps
+    with every slot at age 0..o − 1, so Y → G·(B·μ_s + A) and X → E[Imb] ≤ U as the window grows
+    (strong law over the i.i.d. blocks). For a finite window, X ≤ U + ε with probability ≥ 1 − δ
+    (Bernstein, :func:`lbtheory.theory.stats.bernstein_eps`) and the ceiling holds with U + ε and the
+    observed Y.
+    """
+    U = loadblind_upper()
+    A = delta * B * (o - 1) / 2
+    return U / (G * (B * mu_s + A) + U)
+
+
+def fcfs_energy_saving_ceiling() -> Expr:
+    """Ceiling on the energy a balancer can save over a load-blind policy (FCFS, round robin, random)
+    with fixed outputs, in the worker-time model of :func:`energy_saving_spin` (ours):
+
+        S ≤ θι*·P_wait/(P_busy(1 − θι*) + θι*·P_wait),   ι* = fcfs_idle_fraction_ceiling.
+
+    S is increasing in θι for every P_wait, P_busy > 0, so the ceiling follows from the idle ceiling; θ is
+    the run's load share of the step time (θ ≤ 1; θ = 1 gives the absolute ceiling). It bounds the
+    saving of a *perfect* balancer; a real one saves less.
+    """
+    return energy_saving_spin().subs(iota, fcfs_idle_fraction_ceiling())
 
 
 #: the C5 target saving s* = 52%
@@ -321,7 +391,9 @@ def energy_saving_curve_upper() -> Expr:
 
         S ≤ 1 − (1 − θι)·P_max / (P_idle + (P_max − P_idle)(1 − ι)^γ).
 
-    The balanced counterfactual runs every worker at u = 1 (P_max) for C + t·ΣL/G.
+    The balanced counterfactual runs every worker at u = 1 (P_max) for C + t·ΣL/G. Attained only at
+    ι = 0 or γ = 1 (the straggler has u = 1, so Jensen is strict otherwise); approached as G → ∞ with
+    all non-stragglers at the same load (the straggler's weight 1/G vanishes).
     """
     return 1 - (1 - theta * iota) * P_max / (P_idle + (P_max - P_idle) * (1 - iota) ** gamma)
 
@@ -331,6 +403,9 @@ def energy_saving_curve_lower() -> Expr:
     Σ_g P(u_g) ≥ G·(P_idle + (P_max − P_idle)(1 − ι)) and
 
         S ≥ 1 − (1 − θι)·P_max / (P_idle + (P_max − P_idle)(1 − ι)).
+
+    Attained only at ι = 0 or γ = 1 (u^γ = u needs every u_g ∈ {0, 1}, and in a saturated pool no load
+    is 0); approached when the non-straggler loads tend to 0.
     """
     return 1 - (1 - theta * iota) * P_max / (P_idle + (P_max - P_idle) * (1 - iota))
 

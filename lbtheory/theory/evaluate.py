@@ -21,6 +21,10 @@ from lbtheory.theory.symbols import numeric, paper_params
 ParamMap = Mapping[str, float]
 
 
+class DomainError(ValueError):
+    """A bound evaluated outside the parameter range where it is defined (e.g. a ratio at G = 1)."""
+
+
 def compile_expr(expr: sp.Expr) -> Callable[[ParamMap], float]:
     """A float evaluator of ``expr``: ``f(params)`` with params keyed by symbol name.
 
@@ -65,6 +69,8 @@ class BoundRecord:
         maximize_over: (symbol name, grid) when the expression is a valid bound for every value of that
             free symbol (the Gaussian-max threshold x): :meth:`value` then takes the best grid value
             (max for a lower bound, min for an upper one).
+        domain: (symbol name, least allowed value, why) triples; :meth:`value` raises
+            :class:`DomainError` outside them instead of returning −inf or NaN.
     """
 
     name: str
@@ -75,6 +81,7 @@ class BoundRecord:
     hypotheses: tuple[str, ...]
     expr: sp.Expr
     maximize_over: tuple[str, tuple[float, ...]] | None = None
+    domain: tuple[tuple[str, float, str], ...] = ()
     _fn: Callable[[ParamMap], float] = field(repr=False, compare=False, default=lambda p: math.nan)
 
     @property
@@ -87,9 +94,18 @@ class BoundRecord:
         merged = dict(default_params())
         if params:
             merged.update({k: float(v) for k, v in params.items()})
+        self.check_domain(merged)
         if self.maximize_over is None or self.maximize_over[0] in (params or {}):
             return self._fn(merged)
         return self.best(merged)[0]
+
+    def check_domain(self, params: Mapping[str, object]) -> None:
+        """Raise :class:`DomainError` naming the bound, the parameter and the reason when ``params`` lie
+        outside :attr:`domain`."""
+        for name, least, why in self.domain:
+            if name in params and float(params[name]) < least:  # type: ignore[arg-type]
+                raise DomainError(f"bound {self.name!r}: needs {name} >= {least:g}, got {name}="
+                                  f"{float(params[name]):g} ({why})")  # type: ignore[arg-type]
 
     def best(self, params: ParamMap) -> tuple[float, float]:
         """(best value, the grid point of ``maximize_over`` that gives it) for complete ``params``."""
@@ -110,6 +126,7 @@ class BoundRecord:
         merged: dict[str, sp.Expr | int | float] = {k.name: v for k, v in paper_params().items()}
         if params:
             merged.update(params)
+        self.check_domain(merged)
         return exact_value(self.expr, merged)
 
 
@@ -120,13 +137,20 @@ def default_params() -> dict[str, float]:
 
 
 H_SAT = (
-    "saturated pool; every worker runs B requests at every window step (R >= G*B suffices)",
+    "saturated pool; every worker runs B requests at every step of the steady-state window k < "
+    "window_steps (R >= G*B suffices); not after it, when the pool runs dry",
     "prompt lengths i.i.d., bounded in [s_min, s_max], sigma_s > 0, independent of output lengths",
     "every live job's workload grows by the same drift per step",
 )
 FIXED_OUT = "every output length equal to o (all slots start and end together)"
 LOAD_BLIND = "the policy's assignment does not depend on prompt lengths (FCFS, round robin, random)"
-EXPECTATION = "bounds the expectation over prompts; checked statistically (McDiarmid tolerance)"
+EXPECTATION = ("bounds the expectation over prompts; checked statistically (Bernstein with the exact "
+               "per-block variance for fixed outputs, McDiarmid otherwise)")
+SLOT_FILLING = "the policy fills every free slot at every window step"
+OUTPUT_BLIND = "the policy's choices do not depend on output lengths or their predictions"
+WINDOW_STEPS = ("every step k of the steady-state window k < window_steps (every slot occupied); fails at "
+                "a partial last block: G=B=2, prompts (200,1,1,200,200), o=1 gives Imb=200 > 199 at step 1")
+NEED_G2 = ("G", 2.0, "with one worker Imb = 0 for every policy")
 
 
 #: thresholds x (standard deviations) tried by the Gaussian-max bound
@@ -148,36 +172,67 @@ def _specs() -> list[tuple[str, str, str, str, str, tuple[str, ...], sp.Expr]]:
         ("loadblind_upper", "C2", "upper", "E[Imb(k)] of FCFS/RR/random, tokens", "theorem (ours)",
          (*H_SAT, LOAD_BLIND, FIXED_OUT, EXPECTATION), bd.loadblind_upper()),
         ("bfio_upper", "C2", "upper", "Imb(k) of BF-IO (H=0), every step, tokens", "theorem (ours)",
-         (*H_SAT, FIXED_OUT, "R >= G*B", "BF-IO solves its H=0 problem exactly, filling all free slots"),
-         bd.bfio_upper()),
+         (*H_SAT, FIXED_OUT, "R >= G*B", "BF-IO solves its H=0 problem exactly, filling all free slots",
+          WINDOW_STEPS), bd.bfio_upper()),
         ("bfio_upper_geometric", "C2", "upper", "average Imb of BF-IO (H=0) over the window, tokens",
          "refuted conjecture", (*H_SAT, "geometric output lengths of mean o", "R >= G*B"),
          bd.bfio_upper_geometric_conjecture()),
         ("any_policy_lower_geometric", "C2", "lower",
          "E[Imb(k)] of any output-blind policy (BF-IO H=0 incl.), geometric outputs, tokens",
-         "theorem (ours)", (*H_SAT, "geometric output lengths of mean o, unseen by the policy",
+         "theorem (ours)", (*H_SAT, "geometric output lengths of mean o", SLOT_FILLING, OUTPUT_BLIND,
                             "R >= G*B", "stationary ages (k >> o)", EXPECTATION),
          bd.any_policy_lower_geometric()),
+        ("loadblind_upper_geometric", "C2", "upper",
+         "E[Imb(k)] of FCFS/RR/random, geometric outputs, stationary, tokens", "conjecture",
+         (*H_SAT, LOAD_BLIND, "geometric output lengths of mean o", "stationary ages (k >> o)",
+          "unproved: the age sums of FCFS are exchangeable, not independent, across workers"),
+         bd.loadblind_upper_geometric_conjecture()),
         ("ratio_lower", "C2", "lower", "E[AvgImb FCFS] / AvgImb BF-IO(H=0), dimensionless",
          "theorem (ours)", (*H_SAT, FIXED_OUT, "R >= G*B", "exact H=0 optimiser"), bd.ratio_lower()),
         ("any_policy_upper", "C2", "upper", "Imb(k) of any slot-filling policy incl. JSQ, tokens",
          "classical", (*H_SAT, FIXED_OUT), bd.any_policy_upper()),
         ("energy_saving_spin", "C5", "identity", "energy saved by balancing, fraction",
-         "theorem (ours)", ("busy workers draw P_busy, waiting workers P_wait",
-                            "balanced counterfactual: same steps and work, loads equal"),
+         "theorem (ours)", ("busy workers draw P_busy, waiting workers P_wait (any P_wait, P_busy > 0)",
+                            "balanced counterfactual: same steps and work, loads equal",
+                            "S <= theta*iota only when P_wait <= P_busy (energy_spin_at_most_theta_iota)"),
          bd.energy_saving_spin()),
+        ("energy_spin_at_most_theta_iota", "C5", "upper", "energy saved by balancing, fraction",
+         "theorem (ours)", ("as energy_saving_spin", "P_wait <= P_busy (P_wait = 1.5 P_busy, "
+                            "theta*iota = 0.3 gives S = 0.391 > 0.3)"),
+         bd.energy_spin_at_most_theta_iota()),
+        ("fcfs_idle_fraction_ceiling", "C5", "upper",
+         "long-run idle fraction iota of FCFS/RR/random over the window, fraction", "theorem (ours)",
+         (*H_SAT, LOAD_BLIND, FIXED_OUT, "long-run limit (finite windows: U + Bernstein eps, observed "
+          "sum of loads)"), bd.fcfs_idle_fraction_ceiling()),
+        ("fcfs_energy_saving_ceiling", "C5", "upper",
+         "energy a perfect balancer saves over FCFS/RR/random, fraction", "theorem (ours)",
+         (*H_SAT, LOAD_BLIND, FIXED_OUT, "worker-time energy model of energy_saving_spin",
+          "theta = the run's load share of step time (theta <= 1)", "long-run limit"),
+         bd.fcfs_energy_saving_ceiling()),
         ("energy_threshold_spin", "C5", "identity", "idle fraction iota needed for a 52% saving",
          "theorem (ours)", ("as energy_saving_spin",), bd.energy_threshold_spin()),
         ("energy_saving_curve_upper", "C5", "upper", "per-step energy saved, reference power curve",
-         "theorem (ours)", ("u_g = L_g / max L, u_sat = 1", "0 < gamma <= 1"),
+         "theorem (ours)", ("u_g = L_g / max L, u_sat = 1", "0 < gamma <= 1",
+                            "attained only at iota = 0 or gamma = 1; approached as G -> infinity"),
          bd.energy_saving_curve_upper()),
         ("energy_saving_curve_lower", "C5", "lower", "per-step energy saved, reference power curve",
-         "theorem (ours)", ("u_g = L_g / max L, u_sat = 1", "0 < gamma <= 1"),
+         "theorem (ours)", ("u_g = L_g / max L, u_sat = 1", "0 < gamma <= 1",
+                            "attained only at iota = 0 or gamma = 1; approached as non-straggler loads -> 0"),
          bd.energy_saving_curve_lower()),
         ("instance_lower", "C2", "lower", "Imb(k) of any slot-filling policy on a block, tokens",
          "theorem (ours)", (FIXED_OUT, "R = G*B (the block is the same for every policy)"),
          bd.instance_lower()),
     ]
+
+
+#: where a bound is defined (outside: DomainError)
+_DOMAINS: dict[str, tuple[tuple[str, float, str], ...]] = {
+    "ratio_lower": (NEED_G2,),
+    "gaussmax_regime_b_min": (("G", 2.0, "p_G = 0 at G = 1: no B reaches the regime"),),
+    "any_policy_lower_geometric": (("o", 1.0, "a geometric output length is at least 1"),),
+    "bfio_upper_geometric": (("o", 1.0, "a geometric output length is at least 1"),),
+    "loadblind_upper_geometric": (("o", 1.0, "a geometric output length is at least 1"),),
+}
 
 
 @lru_cache(maxsize=1)
@@ -186,7 +241,8 @@ def registry() -> tuple[BoundRecord, ...]:
     out = []
     for name, claim, kind, quantity, status, hyps, expr in _specs():
         opt = ("x", X_GRID) if name in _OPT_X else None
-        out.append(BoundRecord(name, claim, kind, quantity, status, hyps, expr, opt, compile_expr(expr)))
+        out.append(BoundRecord(name, claim, kind, quantity, status, hyps, expr, opt,
+                               _DOMAINS.get(name, ()), compile_expr(expr)))
     return tuple(out)
 
 

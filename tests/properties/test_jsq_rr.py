@@ -5,7 +5,8 @@ Statements checked (``lbtheory.theory.bounds``):
 * ``any_policy_upper`` (classical): with fixed outputs and R ≥ G·B, every slot-filling policy has
   Imb(k) ≤ (G − 1)·B·Δ_s at every step (deterministic; any prompts).
 * ``loadblind_upper`` (ours, Bernstein): for FCFS, round robin and random under H_sat with fixed outputs,
-  E[Imb(k)] ≤ G·(σ_s√(2B log G) + Δ_s·log G/3) (statistical: window average ≤ bound + McDiarmid ε).
+  E[Imb(k)] ≤ G·(σ_s√(2B log G) + Δ_s·log G/3) (statistical: window average ≤ bound + ε, ε Bernstein's
+  with the exact block variance, ``lbtheory.theory.stats``).
 * The lower bound ``fcfs_lower`` holds for round robin and random too (load-blind): see
   ``test_fcfs_lower.py``, parametrised over the three policies.
 * The Graham bound (G − 1)·s_max is **false** for JSQ with B-slot workers: a pinned adversarial
@@ -30,6 +31,7 @@ from lbtheory.testing.strategies import (
     output_laws,
 )
 from lbtheory.theory.evaluate import get
+from lbtheory.theory.stats import run_tolerances
 
 FAIL_PROB = 1e-9
 POLICIES = ("jsq_tokens", "fcfs", "round_robin", "random")
@@ -58,8 +60,11 @@ def test_any_policy_upper(inst: AdversarialInstance, policy: str) -> None:
 def _loadblind(inst: IidInstance, policy: str) -> tuple[float, float, float]:
     res = simulate(inst.workload(), inst.config(), policy, seed=inst.seed)
     p = inst.params()
-    return (float(window_imbalance(res).mean()), get("loadblind_upper").value(p),
-            mcdiarmid_eps(res, p["s_max"] - p["s_min"], FAIL_PROB))
+    if inst.outputs.kind == "fixed":
+        eps = run_tolerances(res, inst.law.values, inst.law.probs, FAIL_PROB)["eps_above"]
+    else:
+        eps = mcdiarmid_eps(res, p["s_max"] - p["s_min"], FAIL_PROB)
+    return float(window_imbalance(res).mean()), get("loadblind_upper").value(p), eps
 
 
 @pytest.mark.parametrize("policy", LOAD_BLIND)

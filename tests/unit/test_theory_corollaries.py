@@ -1,0 +1,71 @@
+"""lbtheory.theory.stats (exact block moments, Bernstein root) and lbtheory.theory.corollaries (the
+(B, G) separation region, the energy ceiling's plain functions)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from lbtheory.theory import corollaries as co
+from lbtheory.theory.exact import block_max_gap, law_params
+from lbtheory.theory.stats import bernstein_eps, block_imbalance_moments, window_blocks
+
+
+@pytest.mark.parametrize(("vals", "probs", "G", "B"), [
+    ((1, 3, 7), (0.2, 0.5, 0.3), 3, 2), ((1, 9), (0.9, 0.1), 2, 3), ((2, 5), (0.5, 0.5), 4, 1)])
+def test_block_moments_match_enumeration(vals: tuple[int, ...], probs: tuple[float, ...], G: int,
+                                         B: int) -> None:
+    """E X and Var X of X = G max P − ΣP against exhaustive enumeration of all G·B draws."""
+    e = e2 = 0.0
+    for combo in itertools.product(range(len(vals)), repeat=G * B):
+        w = float(np.prod([probs[i] for i in combo]))
+        P = [sum(vals[i] for i in combo[g * B:(g + 1) * B]) for g in range(G)]
+        x = G * max(P) - sum(P)
+        e += w * x
+        e2 += w * x * x
+    m, v = block_imbalance_moments(vals, probs, G, B)
+    assert m == pytest.approx(e, rel=1e-12)
+    assert v == pytest.approx(e2 - e * e, rel=1e-10)
+    assert m == pytest.approx(block_max_gap(np.array(vals), np.array(probs), G, B), rel=1e-12)
+
+
+def test_bernstein_root() -> None:
+    """ε solves nε² = 2L(σ² + bε/3) and the tail bound equals fail_prob there; b = 0 gives the
+    sub-Gaussian √(2σ²L/n)."""
+    n, var, b, d = 400, 9.0, 30.0, 1e-9
+    eps = bernstein_eps(n, var, b, d)
+    assert math.exp(-n * eps**2 / (2 * (var + b * eps / 3))) == pytest.approx(d, rel=1e-9)
+    assert bernstein_eps(n, var, 0.0, d) == pytest.approx(math.sqrt(2 * var * math.log(1 / d) / n))
+    with pytest.raises(ValueError):
+        window_blocks(7, 10, 2)
+
+
+def test_separation_region_counts() -> None:
+    """Uniform prompts on 1..2048 on the sweep's full grid: only (B, G) = (256, 4) is in the region
+    (B_min(4) ≈ 157, B_min(16) ≈ 785); the pair-bound ratio at (8, 4) is (σ/(√6Δ))·√8·4/3 to 5%."""
+    law = law_params(np.arange(1, 2049), np.full(2048, 1 / 2048))
+    cells = [(b, g) for b in (8, 16, 32, 64, 128, 256) for g in (4, 16, 64, 256, 1024)]
+    reg = co.separation_region(cells, law)
+    assert reg.proved == ((256, 4),)
+    assert 150 < reg.b_min[4] < 160 and 700 < reg.b_min[16] < 800
+    approx = law["sigma_s"] / (math.sqrt(6) * 2047) * math.sqrt(8) * 4 / 3
+    assert reg.pair_ratio[(8, 4)] == pytest.approx(approx, rel=0.05)
+    assert "1 of the 30" in reg.sentence()
+    assert co.separation_proved(256, 4, law) and not co.separation_proved(72, 256, law)
+
+
+def test_energy_ceiling_monotone_and_validated() -> None:
+    """The ceiling grows with θ and r and is below θι* for r ≤ 1; bad inputs are refused by name."""
+    vals, probs = np.arange(1, 101), np.full(100, 0.01)
+    i = co.fcfs_idle_fraction_ceiling_value(8, 4, vals, probs, 4)
+    s = [co.fcfs_energy_saving_ceiling_value(8, 4, vals, probs, 4, th, r)
+         for th, r in ((0.5, 0.5), (1.0, 0.5), (1.0, 1.0), (1.0, 1.5))]
+    assert s == sorted(s)
+    assert s[2] == pytest.approx(i) and s[1] < i
+    with pytest.raises(ValueError, match="wait_over_busy"):
+        co.fcfs_energy_saving_ceiling_value(8, 4, vals, probs, 4, 1.0, 0.0)
+    with pytest.raises(ValueError, match="output_tokens"):
+        co.fcfs_idle_fraction_ceiling_value(8, 4, vals, probs, 0)
