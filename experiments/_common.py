@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lbtheory.stats import mean_ci
+
 ROOT = Path(__file__).resolve().parents[1]
 TIERS = ("fast", "full")
 """Two tiers that never overwrite each other. *full* (``--full``, the paper's settings) is committed: results
@@ -119,17 +121,6 @@ def write_macros(path: Path, macros: Mapping[str, str], source: str) -> None:
     lines = [f"% generated from {source}; do not edit"]
     lines += [f"\\newcommand{{\\{k}}}{{{v}}}" for k, v in sorted(macros.items())]
     path.write_text("\n".join(lines) + "\n")
-
-
-def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    """The mean and the half-width of its Student-t confidence interval (0 for one replicate)."""
-    from scipy import stats
-
-    x = np.asarray(x, float)
-    if x.size < 2:
-        return float(x.mean()), 0.0
-    half = stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
-    return float(x.mean()), float(half)
 
 
 # --- policy comparisons against FCFS (C3, C4, C6, C7) -------------------------------------------------------

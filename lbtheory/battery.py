@@ -149,11 +149,12 @@ def summarize_cell(per_policy: dict[str, list[dict[str, Any]]], reference: str =
         row: dict[str, Any] = {}
         for m in (*MEASURES, "objective"):
             x = _values(runs, m)
-            row[m] = {"mean_ci95": mean_ci(x)}
+            row[m] = {"mean_ci95": mean_ci(x, finite_only=True)}
             if ref is not None:
                 y = _values(ref, m)
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    row[m]["ratio_to_" + reference] = mean_ci(np.where(y > 0, x / y, np.nan))
+                    row[m]["ratio_to_" + reference] = mean_ci(np.where(y > 0, x / y, np.nan),
+                                                              finite_only=True)
         out["policies"][p] = row
     return out
 

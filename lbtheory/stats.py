@@ -6,14 +6,15 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 
-def mean_ci(x: ArrayLike, level: float = 0.95) -> tuple[float, float]:
-    """The mean of the finite entries of x and the half-width of its Student-t interval at ``level``:
-    t_{n−1, (1+level)/2} · s / √n (s the sample standard deviation). One value: half-width 0; none: (nan, nan).
-    """
+def mean_ci(x: ArrayLike, level: float = 0.95, *, finite_only: bool = False) -> tuple[float, float]:
+    """The mean of x and the half-width of its Student-t interval at ``level``: t_{n−1, (1+level)/2}·s/√n
+    (s the sample standard deviation). One value: half-width 0; none: (nan, nan). With ``finite_only``
+    the non-finite entries are dropped first (else they propagate)."""
     from scipy import stats
 
     a = np.asarray(x, float)
-    a = a[np.isfinite(a)]
+    if finite_only:
+        a = a[np.isfinite(a)]
     if a.size == 0:
         return float("nan"), float("nan")
     if a.size < 2:
