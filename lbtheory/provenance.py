@@ -1,24 +1,22 @@
 """Provenance and safe output: every result records its config, seed, package version and git revision;
-output directories appear whole or not at all."""
+output directories appear whole or not at all (:mod:`lbtheory.outdir`)."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as _dt
 import json
 import os
 import platform
-import shutil
 import subprocess
-import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import lbtheory
+from lbtheory.outdir import atomic_output_dir as atomic_output_dir  # moved to lbtheory.outdir
 
 
 def git_revision() -> str:
@@ -83,24 +81,3 @@ def write_csv(path: Path, header: Sequence[str], columns: Iterable[Any]) -> None
         w = csv.writer(fh)
         w.writerow(header)
         w.writerows(zip(*(c.tolist() for c in cols), strict=True))
-
-
-@contextlib.contextmanager
-def atomic_output_dir(path: Path) -> Iterator[Path]:
-    """Yield a scratch directory beside ``path``; on success it replaces ``path``, on error it is removed.
-
-    An existing ``path`` is replaced only if it is empty or holds a previous run (a ``summary.json``).
-    """
-    path = Path(path)
-    if path.exists() and (not path.is_dir() or (any(path.iterdir()) and not (path / "summary.json").exists())):
-        raise FileExistsError(f"{path} exists and is not a previous lbtheory output directory")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if path.exists():
-        shutil.rmtree(path)
-    os.replace(tmp, path)
