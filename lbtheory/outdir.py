@@ -239,8 +239,8 @@ def _signals_raise() -> Iterator[None]:
                 break
         yield
     finally:
-        for s, h in old.items():
-            signal.signal(s, h)
+        for signum, h in old.items():
+            signal.signal(signum, h)
 
 
 def _remove_listed(directory: Path, names: list[str]) -> None:
