@@ -432,12 +432,18 @@ def _cmd_bounds(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_profile(sub: argparse._SubParsersAction) -> None:
-    from lbtheory.hardware.fit import add_profile_arguments
-
+def _add_profile(sub: argparse._SubParsersAction, full: bool = True) -> None:
+    """The ``profile`` command; ``full=False`` registers only its name (its arguments import scipy, about
+    0.1-0.3 s of every start, so they are added only when the command line names ``profile``)."""
     p = sub.add_parser("profile", help="fit a power curve to a GPU power log (nvidia-smi CSV)",
                        description="Fit P(u) = P_idle + (P_max - P_idle)(u/u_sat)^γ and a logistic form "
                                    "to a power log, to bring your own GPU.")
+    if not full:
+        p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        p.set_defaults(func=_cmd_profile)
+        return
+    from lbtheory.hardware.fit import add_profile_arguments
+
     add_profile_arguments(p)
     p.add_argument("--force", action="store_true", help="let --write-profile replace an existing file")
     p.set_defaults(func=_cmd_profile)
@@ -479,8 +485,9 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     return int(profile_command(args))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``lbtheory``."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser of ``lbtheory`` (``argv``: the command line it is for; default: all commands in
+    full)."""
     parser = _Parser(
         prog="lbtheory",
         description="Load balancing in barrier-synchronized decode (arXiv 2601.17855), simulated exactly.",
@@ -488,7 +495,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_simulate(sub)
     _add_bounds(sub)
-    _add_profile(sub)
+    _add_profile(sub, full=argv is None or "profile" in argv)
     _add_lists(sub)
     return parser
 
@@ -507,7 +514,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from lbtheory.outdir import Interrupted
 
     try:
-        args = build_parser().parse_args(argv)
+        argv = sys.argv[1:] if argv is None else list(argv)
+        args = build_parser(argv).parse_args(argv)
         return int(args.func(args))
     except LbtheoryError as exc:
         print(f"lbtheory: error: {exc}", file=sys.stderr)
