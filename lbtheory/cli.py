@@ -230,6 +230,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
     _check_args(args)
     plan = check_destination(args.out, force=args.force)  # before any work: nothing is touched yet
+    if plan.stale:
+        _warn(f"{len(plan.stale)} temporary director{'y' if len(plan.stale) == 1 else 'ies'} of killed lbtheory "
+              f"runs beside {args.out}, safe to delete: {', '.join(plan.stale[:3])}")
     available = available_memory_bytes()
     _pre_check_size(args, available)
 

@@ -105,6 +105,9 @@ class OutputPlan:
         state: "absent", "empty" (an existing empty directory) or "lbtheory" (an earlier output directory).
         force: whether an earlier output directory may be replaced.
         flag: the option name used in messages (``--out``).
+        stale: scratch directories beside the destination left by lbtheory runs that were killed (SIGKILL)
+            on this machine: named ``.NAME.lbtheory-tmp.PID.HEX`` with no live process PID. Reported, not
+            removed (a process of another machine sharing the file system could own one).
     """
 
     path: Path
@@ -112,6 +115,26 @@ class OutputPlan:
     state: str
     force: bool
     flag: str = "--out"
+    stale: tuple[str, ...] = ()
+
+
+def _stale_scratch(parent: Path, name: str) -> tuple[str, ...]:
+    prefix = f".{name}{_TMP_TAG}"
+    found = []
+    with contextlib.suppress(OSError):
+        for e in os.scandir(parent):
+            if not e.name.startswith(prefix) or not e.is_dir(follow_symlinks=False):
+                continue
+            pid_s = e.name[len(prefix):].split(".")[0]
+            if not pid_s.isdigit():
+                continue
+            try:
+                os.kill(int(pid_s), 0)
+            except ProcessLookupError:
+                found.append(e.name)
+            except OSError:
+                pass  # alive (or not ours to signal)
+    return tuple(sorted(found))
 
 
 def _protected(resolved: Path) -> str | None:
@@ -177,7 +200,8 @@ def check_destination(path: str | Path, *, force: bool = False, flag: str = "--o
             raise OutputDirError(f"{flag} {p}: {anc} is a file, not a directory")
         if not os.access(anc, os.W_OK | os.X_OK):
             raise OutputDirError(f"{flag} {p}: cannot create it, {anc} is not writable")
-    return OutputPlan(p, resolved, state, force, flag)
+    stale = _stale_scratch(p.parent, p.name) if p.parent.is_dir() else ()
+    return OutputPlan(p, resolved, state, force, flag, stale)
 
 
 def _make_parents(directory: Path) -> list[Path]:

@@ -491,6 +491,18 @@ def test_protected_destinations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert check_destination("new").state == "absent"
 
 
+def test_scratch_of_a_killed_run_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    (tmp_path / f".o.lbtheory-tmp.{dead}.abcd1234").mkdir()
+    (tmp_path / f".o.lbtheory-tmp.{os.getpid()}.abcd1234").mkdir()  # alive: not reported
+    assert main([*SIM, "--out", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"lbtheory: warning: 1 temporary directory of killed lbtheory runs beside {tmp_path / 'o'}, "
+                   f"safe to delete: .o.lbtheory-tmp.{dead}.abcd1234"]
+    assert (tmp_path / f".o.lbtheory-tmp.{dead}.abcd1234").is_dir()  # reported, never removed
+
+
 def test_first_run_says_it_compiles_and_later_runs_do_not(tmp_path: Path) -> None:
     """A fresh numba cache: the first process compiles (and says so once); the second loads the cache."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
