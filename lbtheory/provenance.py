@@ -13,17 +13,17 @@ import hashlib
 import json
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import lbtheory
+from lbtheory.outdir import atomic_output_dir as atomic_output_dir  # moved to lbtheory.outdir
 
 PACKAGE_DIR = Path(lbtheory.__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
@@ -188,27 +188,6 @@ def write_csv(path: Path, header: Sequence[str], columns: Iterable[Any]) -> None
         w = csv.writer(fh)
         w.writerow(header)
         w.writerows(zip(*(c.tolist() for c in cols), strict=True))
-
-
-@contextlib.contextmanager
-def atomic_output_dir(path: Path) -> Iterator[Path]:
-    """Yield a scratch directory beside ``path``; on success it replaces ``path``, on error it is removed.
-
-    An existing ``path`` is replaced only if it is empty or holds a previous run (a ``summary.json``).
-    """
-    path = Path(path)
-    if path.exists() and (not path.is_dir() or (any(path.iterdir()) and not (path / "summary.json").exists())):
-        raise FileExistsError(f"{path} exists and is not a previous lbtheory output directory")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if path.exists():
-        shutil.rmtree(path)
-    os.replace(tmp, path)
 
 
 # --- checking committed results ------------------------------------------------------------------------------

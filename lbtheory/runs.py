@@ -45,6 +45,7 @@ class RunSpec:
         workload: a generator name (``lbtheory.workloads.WORKLOADS``) or ``None`` when ``trace`` is given.
         trace: a trace file, used in its order.
         requests: N (generators: required; traces: the first N, default all).
+        zero_output: what a trace's output lengths of 0 become: "error", "clamp" (to 1) or "drop".
         trace_order: "given" (the file's order), "shuffled" (a seeded permutation, for replicates) or
             "resampled" (N requests drawn with replacement, seeded: for N larger than the trace).
         workers, slots, pool: G, B, R (R default 4G; for dispatch routers, which bind every arrived
@@ -70,6 +71,7 @@ class RunSpec:
     trace: str | None = None
     requests: int | None = None
     trace_order: Literal["given", "shuffled", "resampled"] = "given"
+    zero_output: Literal["error", "clamp", "drop"] = "error"
     pool: int | None = None
     policy_params: tuple[tuple[str, Any], ...] = ()
     arrivals: Arrivals = "saturated"
@@ -133,7 +135,7 @@ def build_workload(spec: RunSpec, rng_workload: np.random.Generator,
                    rng_predictions: np.random.Generator) -> Workload:
     """The spec's requests, arrivals (scaled to the rate or load asked for) and predictions."""
     if spec.trace is not None:
-        w = load_trace(spec.trace)
+        w = load_trace(spec.trace, zero_output=spec.zero_output)
         if spec.trace_order == "shuffled":
             w = w.permuted(rng_workload.permutation(w.n_requests))
         elif spec.trace_order == "resampled":
@@ -189,9 +191,15 @@ def sim_config(spec: RunSpec) -> tuple[SimConfig, HardwareProfile]:
     return cfg, prof
 
 
-def execute(spec: RunSpec, *, progress: Any = None,
+def execute(spec: RunSpec, *, progress: Any = None, before_run: Any = None,
             wrap: Callable[[Policy], Policy] | None = None) -> tuple[RunResult, Summary]:
-    """Run one spec: build the workload and policy from the seed, simulate, summarise."""
+    """Run one spec: build the workload and policy from the seed, simulate, summarise.
+
+    ``before_run(workload, config, policy)``, if given, is called once everything is built and before the
+    simulation (the command line checks sizes there); an exception it raises stops the run. ``wrap``, if
+    given, replaces the policy by ``wrap(policy)`` (e.g. a recorder of its decisions,
+    :mod:`lbtheory.policies.objective`).
+    """
     ss_workload, ss_pred, ss_policy = np.random.SeedSequence(spec.seed).spawn(3)
     workload = build_workload(spec, np.random.default_rng(ss_workload), np.random.default_rng(ss_pred))
     cfg, prof = sim_config(spec)
@@ -201,6 +209,8 @@ def execute(spec: RunSpec, *, progress: Any = None,
     if policy.observes_full_epochs and spec.pool is None:
         # a dispatch router binds every arrived request at once: its window holds them all
         cfg = replace(cfg, cluster=ClusterConfig(spec.workers, spec.slots, workload.n_requests))
+    if before_run is not None:
+        before_run(workload, cfg, policy)
     result = simulate(
         workload, cfg, policy, np.random.default_rng(ss_policy), seed=spec.seed, progress=progress
     )

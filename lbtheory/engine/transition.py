@@ -187,11 +187,7 @@ def gather_window(st: State, win_prompt, win_pred) -> int:
     return n_win
 
 
-# Not cached: numba's on-disk cache cannot key a function that takes another compiled function as an
-# argument (loading such an entry can fail with "underlying object has vanished"). It compiles once per
-# policy kernel per process (about a second).
-@njit
-def run_kernel(st: State, kernel, pstate, rng, win_prompt, win_pred, pos, req, wrk) -> int:
+def _run_kernel(st: State, kernel, pstate, rng, win_prompt, win_pred, pos, req, wrk) -> int:
     """The compiled loop: consult ``kernel`` at each epoch and advance, until DONE or the records fill."""
     ist = st.ist
     status = CONTINUE
@@ -206,3 +202,28 @@ def run_kernel(st: State, kernel, pstate, rng, win_prompt, win_pred, pos, req, w
                 req[j] = st.window[pos[j]]
         status = advance(st, req, wrk, n)
     return status
+
+
+_LOOPS: dict[tuple[object, ...], object] = {}
+
+
+def run_kernel(st: State, kernel, pstate, rng, win_prompt, win_pred, pos, req, wrk) -> int:
+    """Run the compiled loop (:func:`_run_kernel`) with a policy kernel (``lbtheory.policies.base.Kernel``).
+
+    The kernel is passed as a first-class function of the fixed kernel signature, so the loop itself is in
+    numba's disk cache (one entry for every kernel: a dispatcher argument could not be cached) and each
+    kernel is cached in its own module. Editing the engine or a kernel invalidates exactly what it should.
+    The loop is compiled (or loaded from the cache) on first use, never at import.
+    """
+    from numba import njit, typeof, types
+
+    arr = typeof(pstate)
+    key = (typeof(st), arr, typeof(rng), typeof(win_prompt))
+    loop = _LOOPS.get(key)
+    if loop is None:
+        i64 = types.int64
+        a = typeof(win_prompt)
+        ksig = i64(a, a, i64, a, a, i64, arr, key[2], a, a)
+        sig = i64(key[0], types.FunctionType(ksig), arr, key[2], a, a, a, a, a)
+        loop = _LOOPS[key] = njit(sig, cache=True)(_run_kernel)
+    return int(loop(st, kernel, pstate, rng, win_prompt, win_pred, pos, req, wrk))  # type: ignore[operator]

@@ -22,14 +22,17 @@ Every malformed input raises :class:`~lbtheory.errors.TraceError` naming the fil
 (CSV: the file line, header = line 1; JSONL: the line; JSON format: ``line`` is None and the message
 names ``record N``, the 0-based index in ``data``) and the field. Prompt lengths must be
 integers >= 1. An output length of 0 raises by default; with ``zero_output="clamp"`` it becomes 1
-and the count is recorded in ``meta["n_zero_output_clamped"]``. Nothing is dropped or fixed
-silently.
+and the count is recorded in ``meta["n_zero_output_clamped"]``; with ``zero_output="drop"`` the request is
+left out and the count is recorded in ``meta["n_zero_output_dropped"]``. Nothing is dropped or fixed
+silently. A gzip-compressed file (any name; recognised by its magic bytes) is read transparently; a
+trailing ``.gz`` is ignored when the format is chosen by extension.
 """
 
 from __future__ import annotations
 
 import calendar
 import csv
+import gzip
 import io
 import json
 import math
@@ -53,7 +56,7 @@ __all__ = [
     "load_trace",
 ]
 
-ZeroOutput = Literal["error", "clamp"]
+ZeroOutput = Literal["error", "clamp", "drop"]
 
 LENGTH_FIELD_PAIRS: tuple[tuple[str, str], ...] = (
     ("input_length", "output_length"),
@@ -65,6 +68,10 @@ LENGTH_FIELD_PAIRS: tuple[tuple[str, str], ...] = (
 _TIME_FIELDS: tuple[str, ...] = ("arrival_time_s", "timestamp", "TIMESTAMP")
 _AZURE_FIELDS: tuple[str, str, str] = ("TIMESTAMP", "ContextTokens", "GeneratedTokens")
 _MAX_TOKENS = 1 << 53
+_GZIP_MAGIC = b"\x1f\x8b"
+_OTHER_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x28\xb5\x2f\xfd", "zstd"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"PK\x03\x04", "zip"),
+)
 _DATETIME = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
@@ -78,11 +85,20 @@ def _read_text(path: Path) -> str:
         raw = path.read_bytes()
     except OSError as e:
         raise TraceError(path, None, None, f"cannot read the file: {e.strerror or e}") from e
+    if raw[:2] == _GZIP_MAGIC:
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, ValueError) as e:
+            raise TraceError(path, None, None, f"a gzip file that cannot be decompressed ({e})") from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        raise TraceError(path, line, None, f"not UTF-8 text (byte {e.start})") from e
+        hint = next((f"; it looks {kind}-compressed: decompress it first (gzip is read directly)"
+                     for magic, kind in _OTHER_MAGIC if raw.startswith(magic)), "")
+        if not hint and b"\0" in raw[:4096]:
+            hint = "; it looks like a binary file, not a text trace"
+        raise TraceError(path, line, None, f"not UTF-8 text (byte {e.start}){hint}") from None
 
 
 def _check_zero_output(zero_output: object) -> ZeroOutput:
@@ -90,7 +106,9 @@ def _check_zero_output(zero_output: object) -> ZeroOutput:
         return "error"
     if zero_output == "clamp":
         return "clamp"
-    raise ConfigError(f"zero_output must be 'error' or 'clamp', got {zero_output!r}")
+    if zero_output == "drop":
+        return "drop"
+    raise ConfigError(f"zero_output must be 'error', 'clamp' or 'drop', got {zero_output!r}")
 
 
 # --------------------------------------------------------------------------- value parsing
@@ -220,6 +238,7 @@ class _Builder:
         self.t_whole: list[int] = []
         self.t_frac: list[float] = []
         self.n_clamped = 0
+        self.n_dropped = 0
         self.t_raw: list[object] = []
 
     def add(
@@ -241,8 +260,12 @@ class _Builder:
             if self.zero_output == "error":
                 raise where.error(
                     o_field,
-                    "output length is 0 (pass zero_output='clamp' to clamp such outputs to 1)",
+                    "output length is 0 (zero_output='clamp' sets such outputs to 1, 'drop' leaves them "
+                    "out; command line: --zero-output clamp|drop)",
                 )
+            if self.zero_output == "drop":
+                self.n_dropped += 1
+                return
             self.n_clamped += 1
             o = 1
         self.s.append(s)
@@ -263,12 +286,16 @@ class _Builder:
 
     def build(self, extra_meta: dict[str, object] | None = None) -> Workload:
         if not self.s:
+            if self.n_dropped:
+                raise TraceError(self.path, None, None, f"empty trace: all {self.n_dropped} requests have "
+                                 "output length 0 and were dropped (zero_output='drop')")
             raise TraceError(self.path, None, None, "empty trace: no requests")
         s = np.asarray(self.s, dtype=np.int64)
         o = np.asarray(self.o, dtype=np.int64)
         meta: dict[str, object] = {"path": str(self.path), "format": self.fmt}
         meta["zero_output"] = self.zero_output
         meta["n_zero_output_clamped"] = self.n_clamped
+        meta["n_zero_output_dropped"] = self.n_dropped
         arrivals = None
         if self.time_field is not None:
             whole = np.asarray(self.t_whole, dtype=np.int64)
@@ -429,7 +456,7 @@ def _csv_trace(path: Path, text: str, zero_output: ZeroOutput, *, azure: bool) -
             row[idx[o_f]],
             row[idx[t_field]] if t_field is not None else None,
         )
-    if not b.s:
+    if not b.s and not b.n_dropped:
         raise TraceError(path, None, None, "empty trace: a header but no rows")
     return b.build()
 
@@ -515,12 +542,15 @@ def load_trace(path: str | Path, *, zero_output: ZeroOutput = "error") -> Worklo
     if the header has TIMESTAMP, ContextTokens and GeneratedTokens, else the generic CSV loader. Any
     other name: a file whose text parses as one JSON document is a JSON trace, one that starts with
     ``{`` is JSON lines, else CSV. ``zero_output``: "error" (default) raises on an output length of
-    0; "clamp" sets it to 1 and records the count in ``meta["n_zero_output_clamped"]``.
+    0; "clamp" sets it to 1 and records the count in ``meta["n_zero_output_clamped"]``; "drop" leaves such
+    requests out (``meta["n_zero_output_dropped"]``). Gzip files are decompressed (``x.csv.gz``: as ``x.csv``).
     """
     p = Path(path)
     mode = _check_zero_output(zero_output)
     text = _read_text(p)
     suffix = p.suffix.lower()
+    if suffix == ".gz":
+        suffix = Path(p.stem).suffix.lower()
     if suffix == ".json":
         return _json_trace(p, _parse_json(p, text), mode)
     if suffix in (".jsonl", ".ndjson"):

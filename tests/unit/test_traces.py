@@ -195,7 +195,42 @@ def test_zero_output_in_json_names_the_record(tmp_path: Path) -> None:
 
 def test_zero_output_option_is_validated() -> None:
     with pytest.raises(ConfigError, match="zero_output"):
-        load_trace(DATA / "tiny_trace.json", zero_output="drop")  # type: ignore[arg-type]
+        load_trace(DATA / "tiny_trace.json", zero_output="discard")  # type: ignore[arg-type]
+
+
+def test_zero_output_drop_leaves_the_requests_out() -> None:
+    w = load_trace(DATA / "tiny_zero_output.csv", zero_output="drop")
+    assert list(w.prompt_tokens) == [10, 40] and list(w.output_tokens) == [5, 2]
+    assert (w.meta["n_zero_output_dropped"], w.meta["n_zero_output_clamped"]) == (2, 0)
+
+
+def test_zero_output_drop_of_every_request_says_so(tmp_path: Path) -> None:
+    p = tmp_path / "z.csv"
+    p.write_text("input_length,output_length\n3,0\n4,0\n")
+    with pytest.raises(TraceError, match="all 2 requests have output length 0"):
+        load_trace(p, zero_output="drop")
+
+
+def test_gzip_trace_is_read_transparently(tmp_path: Path) -> None:
+    import gzip
+
+    text = (DATA / "tiny_zero_output.csv").read_bytes()
+    for name in ("t.csv.gz", "t.gz", "t.data"):
+        p = tmp_path / name
+        p.write_bytes(gzip.compress(text))
+        w = load_trace(p, zero_output="clamp")
+        assert list(w.output_tokens) == [5, 1, 1, 2], name
+    bad = tmp_path / "cut.csv.gz"
+    bad.write_bytes(gzip.compress(text)[:20])
+    with pytest.raises(TraceError, match="gzip"):
+        load_trace(bad)
+
+
+def test_other_compression_gets_a_hint(tmp_path: Path) -> None:
+    p = tmp_path / "t.csv.zst"
+    p.write_bytes(b"\x28\xb5\x2f\xfd\x80\xff\xfe")
+    with pytest.raises(TraceError, match="zstd"):
+        load_trace(p)
 
 
 # --------------------------------------------------------------------------- malformed input

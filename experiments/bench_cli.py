@@ -1,0 +1,106 @@
+"""Whole-process times of ``lbtheory simulate`` (issue 13: start-up and cached compilation).
+
+Each measurement is the wall time of a fresh ``python -m lbtheory simulate ...`` process (subprocess, from
+start to exit: interpreter start, imports, compilation or cache loading, the run, writing the outputs):
+
+* per built-in policy, a 10-request synthetic run on G=2, B=4: **cold** (a fresh, empty NUMBA_CACHE_DIR, so
+  everything is compiled; this is the first run on a machine) and **warm** (the same cache, filled by the
+  cold run; the median of ``--repeats`` processes);
+* the N=60,000, G=64, B=72 FCFS run on the synthetic workload (warm), against the authors' whole simulator
+  process on the same requests (about 7.2 s, the issue's measurement).
+
+Targets (issue 13): warm <= 0.5 s and cold <= 5 s for every built-in policy; the N=60,000 process at least
+15x faster than the authors' (<= 0.48 s). The verdicts are computed from the numbers, on this machine.
+Writes results/bench_cli.json (with a manifest).
+
+    python experiments/bench_cli.py [--repeats 3] [--policies fcfs,bfio]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import RESULTS, ROOT
+
+from lbtheory.policies import policy_names
+from lbtheory.provenance import manifest, write_json
+
+AUTHORS_PROCESS_S = 7.2  # the issue's measurement of the authors' simulator process, N=60k, G=64, B=72
+WARM_TARGET_S, COLD_TARGET_S, SPEEDUP_TARGET = 0.5, 5.0, 15.0
+COMPILING = "compiling kernels, first run only"
+
+
+def run_process(args: list[str], cache_dir: Path, out: Path) -> tuple[float, str]:
+    """(wall seconds, stderr) of one ``python -m lbtheory simulate`` process writing into ``out``."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "lbtheory", "simulate", *args, "--quiet", "--out", str(out)]
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
+    wall = time.perf_counter() - t0
+    if r.returncode != 0:
+        raise SystemExit(f"bench_cli: {' '.join(cmd)} failed ({r.returncode}): {r.stderr.strip()}")
+    return wall, r.stderr
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=3, help="warm processes per policy (median reported)")
+    ap.add_argument("--policies", help="comma-separated policy names (default: every built-in policy)")
+    args = ap.parse_args()
+    policies = args.policies.split(",") if args.policies else policy_names()
+    t_start = time.perf_counter()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench_cli.") as tmp_s:
+        tmp = Path(tmp_s)
+        n_out = iter(range(10**6))
+        for policy in policies:
+            cache = tmp / f"cache-{policy}"  # fresh per policy: its cold run compiles everything it uses
+            tiny = ["--workload", "synthetic", "--requests", "10", "--workers", "2", "--slots", "4",
+                    "--policy", policy]
+            cold, err_cold = run_process(tiny, cache, tmp / f"o{next(n_out)}")
+            warm_runs = []
+            said_again = False
+            for _ in range(args.repeats):
+                t, err = run_process(tiny, cache, tmp / f"o{next(n_out)}")
+                warm_runs.append(t)
+                said_again |= COMPILING in err
+            warm = statistics.median(warm_runs)
+            rows.append({"policy": policy, "cold_s": cold, "warm_s": warm, "warm_runs_s": warm_runs,
+                         "cold_said_compiling": COMPILING in err_cold, "warm_said_compiling": said_again,
+                         "cold_ok": cold <= COLD_TARGET_S, "warm_ok": warm <= WARM_TARGET_S})
+            print(f"{policy:22s} cold {cold:6.2f} s  warm {warm:5.2f} s (min {min(warm_runs):.2f})  "
+                  f"compile notice: cold {COMPILING in err_cold}, warm {said_again}", flush=True)
+        big = ["--workload", "synthetic", "--requests", "60000", "--workers", "64", "--slots", "72",
+               "--policy", "fcfs"]
+        cache = tmp / "cache-fcfs-big"
+        run_process(big, cache, tmp / f"o{next(n_out)}")  # fills the cache
+        big_runs = [run_process(big, cache, tmp / f"o{next(n_out)}")[0] for _ in range(args.repeats)]
+    big_s = statistics.median(big_runs)
+    speedup = AUTHORS_PROCESS_S / big_s
+    print(f"fcfs N=60000 G=64 B=72: whole process {big_s:.2f} s (min {min(big_runs):.2f}); "
+          f"{speedup:.1f}x the authors' {AUTHORS_PROCESS_S} s process")
+    result = {
+        "targets": {"warm_s": WARM_TARGET_S, "cold_s": COLD_TARGET_S, "speedup_vs_authors": SPEEDUP_TARGET},
+        "tiny": rows,
+        "fcfs_60k": {"N": 60_000, "G": 64, "B": 72, "process_s": big_s, "runs_s": big_runs,
+                     "authors_process_s": AUTHORS_PROCESS_S, "speedup_vs_authors": speedup,
+                     "ok": speedup >= SPEEDUP_TARGET},
+        "all_warm_ok": all(r["warm_ok"] for r in rows),
+        "all_cold_ok": all(r["cold_ok"] for r in rows),
+        "machine": {"cpus": os.cpu_count(), "load_avg_1min": os.getloadavg()[0]},
+        "manifest": manifest({"policies": policies, "repeats": args.repeats}, None,
+                             time.perf_counter() - t_start),
+    }
+    write_json(RESULTS / "bench_cli.json", result)
+    print(f"wrote {RESULTS / 'bench_cli.json'}")
+
+
+if __name__ == "__main__":
+    main()
