@@ -206,7 +206,7 @@ def c5(r: Result, ref: Mapping[str, float], src: str) -> Claim:
         why = "not run" if r is None else C5_OLD_FORMAT
         return Claim("C5", CLAIM_TEXT["C5"], tuple(
             Figure(_c5_name(pol, label), span, p, note=why, unit="share", in_verdict=counted)
-            for _, label, span, counted in C5_FIGURES for pol in C5_POLICIES), note=f"C5 not testable: {why}.")
+            for _, label, span, counted in C5_FIGURES for pol in C5_POLICIES), note=why)
     if blk.get("measure") != "whole_run":
         raise ValueError(f"energy_map.json: c5.measure must be 'whole_run' (like for like), got {blk.get('measure')!r}")
     if blk.get("target_saving") != p.value:

@@ -157,8 +157,10 @@ class Claim:
         parts = [f"{counts[v]} {v}" for v in VERDICTS if counts[v]]
         s = f"{len(counted)} figures: " + ", ".join(parts) if counted else "no figures"
         nt = [f.name for f in counted if f.verdict == "not testable"]
-        if nt:
+        if nt and len(nt) < len(counted):
             s += "; not testable: " + "; ".join(nt)
+        elif nt and self.note:
+            s += ": " + self.note.rstrip(".")  # none testable: the claim's note says why
         beside = len(self.figures) - len(counted)
         if beside:
             s += f"; {beside} more shown beside, not in the verdict"

@@ -59,8 +59,9 @@ def readme_findings_block(rows: Sequence[Mapping[str, Any]]) -> str:
     for r in rows:
         figs = [f for f in r["figures"] if f["verdict"] != "not testable"]
         body = "; ".join(f"{f['name']} ({f['span']}) {_ours(f)} vs {f['paper_text']}: {_verdict(f)}" for f in figs)
-        note = f" {r['note']}" if r.get("note") else ""
-        out.append(f"- **{r['id']} ({r['verdict']}).** " + (body or "no figure measured") + "." + note)
+        note = r.get("note") or ""
+        text = f"{body}. {note}" if body else "no figure measured" + (f": {note.rstrip('.')}" if note else "") + "."
+        out.append(f"- **{r['id']} ({r['verdict']}).** " + text.rstrip())
     return "\n".join(out)
 
 

@@ -113,3 +113,9 @@ def test_build_claims_reads_either_format(tmp_path: Path):
     path.write_text(json.dumps({"manifest": {}, "rows": []}))
     row = next(c.to_row() for c in build_claims(tmp_path) if c.id == "C5")
     assert row["verdict"] == "not testable" and C5_OLD_FORMAT in row["note"]
+
+
+def test_a_claim_with_nothing_testable_says_why():
+    row = c5({"manifest": {}, "rows": []}, {}, "").to_row()
+    assert row["why"] == f"4 figures: 4 not testable: {C5_OLD_FORMAT}; 2 more shown beside, not in the verdict."
+    assert readme_findings_block([row]) == f"- **C5 (not testable).** no figure measured: {C5_OLD_FORMAT}."
