@@ -20,6 +20,8 @@ r = P_wait/P_busy at which BF-IO's energy saving over FCFS passes 52%, per workl
   outputs 256, pool R = G·B), where the hypotheses of ``loadblind_upper`` hold, so the theory ceiling applies.
 * **Ceiling.** For ``uniform_fixed``: S ≤ x_U·r/((1 − x_U) + x_U·r), x_U = θ_U·ι_U from ``loadblind_upper``
   and ``energy_saving_spin``; where its r* > 1, theory alone rules 52% out.
+* **Verdict.** None here: the result's ``c5`` key holds the figures, and the C5 row of the claims table is
+  built from it by ``lbtheory.claims`` (``build.c5``) under the one verdict rule.
 
 Fast tier: 3 workloads, G ∈ {16, 64, 256}, B ∈ {8, 72}, 2 seeds, bfio_paper H ∈ {10}. Full: 6 workloads,
 G ∈ {16, 64, 256, 1024, 4096}, B ∈ {8, 32, 72, 128, 256}, 5 seeds, H ∈ {0, 10, 72}. ``--slice`` times a few
@@ -251,31 +253,6 @@ def c5_on(rows: list[dict[str, Any]], r_default: float, cards: list[str]) -> dic
     return out
 
 
-def claim(c5: dict[str, Any], n_rows: int) -> dict[str, str]:
-    """C5's row until the claims rule lands: generated from :func:`c5_figures` only."""
-    def where(d: dict[str, Any]) -> str:
-        return f"{d['workload']} G={d['G']} B={d['B']} on {d['card']}"
-
-    parts, passed = [], False
-    for pol, name in (("bfio", "BF-IO"), ("bfio_paper_best", "the authors' heuristic (best H)")):
-        d = c5[pol]
-        s = d["largest_saving_default_r_like_for_like"]
-        rr = d["smallest_r_passing_52_like_for_like"]
-        txt = (f"{name}: at most {100 * s['saving']:.1f}% like for like at the evidence default "
-               f"r = {c5['default_r']:.2f} ({where(s)})")
-        if rr is None:
-            txt += "; 52% is not passed for any r <= 1"
-        else:
-            passed = True
-            txt += f"; 52% is passed from r = {rr['r']:.2f} ({where(rr)})"
-        parts.append(txt)
-    return {"ours": "; ".join(parts) + f" ({n_rows} settings, whole-run energy per token on the same requests)",
-            "verdict": "partly" if passed else "not reproduced",
-            "why": ("52% needs a wait power of at least the stated r; the evidence puts a waiting GPU near idle "
-                    f"power (r = {c5['default_r']:.2f})" if passed else
-                    "like for like, no setting passes 52% even with waiting at full power (r = 1)")}
-
-
 def theta_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """θ per card for every setting (FCFS, whole run), and the settings where the cards' θ differ most."""
     out = []
@@ -389,7 +366,7 @@ def main() -> None:
               "target_saving": TARGET, "requests_per_slot": REQ_PER_SLOT, "root_seed": ROOT_SEED,
               "r_default": r_default, "r_axis": list(r_axis)}
     result = _nan_safe({
-        "manifest": manifest(config, ROOT_SEED, wall), "notes": notes, "c5": c5, "claim": claim(c5, len(rows)),
+        "manifest": manifest(config, ROOT_SEED, wall), "notes": notes, "c5": c5,
         "wait_power_evidence": ev.to_dict(), "roofline": roof, "theta_by_card": thetas, "rows": rows})
     write_result(RESULTS / "energy_map.json", result)
     result = json.loads((RESULTS / "energy_map.json").read_text())
@@ -412,7 +389,6 @@ def print_summary(result: dict[str, Any]) -> None:
     for pol in ("bfio", "bfio_paper_best"):
         for k, v in result["c5"][pol].items():
             print(f"  {pol:16s} {k}: {v}")
-    print("claim:", result["claim"])
     print("theta by card, widest spread:", result["theta_by_card"]["max_spread"])
     print(f"{'workload':13s} {'G':>5s} {'B':>4s} " + " ".join(f"{c:>16s}" for c in CARDS))
     for r in result["rows"]:

@@ -154,28 +154,74 @@ def c4(r: Result, ref: Mapping[str, float], src: str) -> Claim:
                    ["energy_window", "energy_per_token", "throughput", "tpot"], ref, src)
 
 
+C5_POLICIES = {"bfio": "BF-IO (H=0)", "bfio_paper_best": "the authors' heuristic at its best H"}
+"""The two policies of C5's figures, by their key in ``energy_map.json``'s ``c5`` block."""
+C5_FIGURES = (("largest_saving_default_r_like_for_like", "at the evidence default r, like for like", "whole run", True),
+              ("largest_saving_r1_like_for_like", "at r = 1 (waiting at full power), like for like", "whole run",
+               True),
+              ("largest_saving_default_r_paper_window", "at the evidence default r, the paper's measure (each "
+               "policy's own window)", "window", False))
+"""C5's figures per policy: (key in ``c5[policy]``, label, span, in the verdict). The verdict is on the like-for-like
+measure (whole-run energy per generated token on the same requests); the paper's measure is shown beside it."""
+C5_OLD_FORMAT = "energy map not yet rerun in the new format"
+
+
+def _c5_name(policy: str, label: str) -> str:
+    return f"largest energy saving vs FCFS, {C5_POLICIES[policy]}, {label}"
+
+
+def _where(d: Mapping[str, Any]) -> str:
+    h = f", H={d['H']}" if d.get("H") is not None else ""
+    return f"{d['workload']}, G={d['G']}, B={d['B']}, {d['card']}{h}"
+
+
+def c5_sentence(c5: Mapping[str, Any]) -> str:
+    """C5's generated sentence from ``energy_map.json``'s ``c5`` block: per policy, the smallest r ≤ 1 at which
+    the like-for-like saving passes the target and where (or that no r ≤ 1 does), then the largest like-for-like
+    saving at the evidence default r and where."""
+    t, r0 = c5["target_saving"], c5["default_r"]
+    first, second = [], []
+    for pol, label in C5_POLICIES.items():
+        rr, s = c5[pol]["smallest_r_passing_52_like_for_like"], c5[pol]["largest_saving_default_r_like_for_like"]
+        first.append(f"{label}: none, no r ≤ 1 passes it" if rr is None else
+                     f"{label}: r = {rr['r']:.2f}" + (f" ± {rr['ci']:.2f}" if rr.get("ci") else "")
+                     + f" at {_where(rr)}")
+        second.append(f"{label}: not measured" if s is None else
+                      f"{label}: {100 * s['saving']:.1f}%" + (f" ± {100 * s['ci']:.1f}" if s.get("ci") else "")
+                      + f" at {_where(s)}")
+    return (f"Smallest r = P_wait/P_busy ≤ 1 at which the saving passes {100 * t:g}% like for like (whole-run "
+            f"energy per generated token on the same requests; cards {', '.join(c5.get('cards', []))}): "
+            + "; ".join(first) + f". Largest like-for-like saving at the evidence default r = {r0:.2f}: "
+            + "; ".join(second) + ".")
+
+
 def c5(r: Result, ref: Mapping[str, float], src: str) -> Claim:
-    """C5: BF-IO (H=0)'s largest saving on the energy grid, by power assumption and span."""
+    """C5 from ``energy_map.json``'s ``c5`` block: the largest like-for-like saving of our BF-IO and of the authors'
+    heuristic at its best H, at the evidence default r and at r = 1 (in the verdict), and at the default r on the
+    paper's own-window measure (beside); the claim's note is :func:`c5_sentence`. A result without the block (the
+    format before issue 12) or no result gives the same figures, not testable."""
     p = PAPER["C5"]["saving"]
-    if r is None:
-        return Claim("C5", CLAIM_TEXT["C5"], (Figure("largest energy saving of BF-IO (H=0) vs FCFS", "window", p),))
-    mx = r["findings"]["max"]
-
-    def best(key: str, variants: Callable[[str], bool]) -> tuple[float | None, str]:
-        cands = [(d[v]["saving"], f"{prof} {v} {d[v]['at']}") for prof, d in mx.get(key, {}).items()
-                 for v in d if variants(v) and d[v]["saving"] is not None]
-        if not cands:
-            return None, ""
-        return max(cands)
-
+    blk = None if r is None else r.get("c5")
+    if blk is None:
+        why = "not run" if r is None else C5_OLD_FORMAT
+        return Claim("C5", CLAIM_TEXT["C5"], tuple(
+            Figure(_c5_name(pol, label), span, p, note=why, unit="share", in_verdict=counted)
+            for _, label, span, counted in C5_FIGURES for pol in C5_POLICIES), note=why)
+    if blk.get("measure") != "whole_run":
+        raise ValueError(f"energy_map.json: c5.measure must be 'whole_run' (like for like), got {blk.get('measure')!r}")
+    if blk.get("target_saving") != p.value:
+        raise ValueError(f"energy_map.json: c5.target_saving {blk.get('target_saving')!r} is not the paper's {p.value}")
+    seeds = (r or {}).get("manifest", {}).get("config", {}).get("seeds")
+    n = len(seeds) if isinstance(seeds, list) else None
     figs = []
-    for key, span in (("bfio_h0:window", "window"), ("bfio_h0:whole_run", "whole run")):
-        for label, sel in (("the authors' power curve", lambda v: v == "curve"),
-                           ("any power assumption", lambda v: True)):
-            val, at = best(key, sel)
-            figs.append(Figure(f"largest saving of BF-IO (H=0) vs FCFS, {label}", span, p, val, None, _n(r),
-                               note=f"at {at}; grid maximum, no interval" if at else "not in this tier", unit="share"))
-    return Claim("C5", CLAIM_TEXT["C5"], tuple(figs))
+    for key, label, span, counted in C5_FIGURES:
+        for pol in C5_POLICIES:
+            d = blk[pol][key]
+            figs.append(Figure(_c5_name(pol, label), span, p, None if d is None else d["saving"],
+                               None if d is None else d.get("ci"), None if d is None else n,
+                               note="not measured" if d is None else f"at {_where(d)}", unit="share",
+                               in_verdict=counted))
+    return Claim("C5", CLAIM_TEXT["C5"], tuple(figs), note=c5_sentence(blk))
 
 
 def c6(r: Result, ref: Mapping[str, float], src: str) -> Claim:

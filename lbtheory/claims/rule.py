@@ -29,7 +29,9 @@ RULE = (
 )
 AGGREGATION = (
     "A claim is *reproduced* if every testable figure is reproduced, *not reproduced* if every testable "
-    "figure is not reproduced, *partly* otherwise, and *not testable* if none of its figures is testable."
+    "figure is not reproduced, *partly* otherwise, and *not testable* if none of its figures is testable. "
+    "A figure marked *beside* (another measure shown for comparison, e.g. the paper's own measure where the "
+    "claim is judged like for like) has its own verdict but does not enter the claim's."
 )
 
 
@@ -78,6 +80,8 @@ class Figure:
     note: str = ""
     unit: str = "change"
     """How to print it: "change" (signed %), "share" (%), "number" (plain)."""
+    in_verdict: bool = True
+    """False for a figure shown *beside* the claim's measure: it has its own verdict, not counted in the claim's."""
 
     def __post_init__(self) -> None:
         if self.ours is not None and not math.isfinite(self.ours):
@@ -94,7 +98,7 @@ class Figure:
                 "paper": self.paper.value, "paper_relation": self.paper.relation,
                 "paper_precision": self.paper.precision, "paper_text": self.paper.describe(),
                 "reference": self.reference, "reference_source": self.reference_source,
-                "verdict": self.verdict, "note": self.note, "unit": self.unit}
+                "verdict": self.verdict, "note": self.note, "unit": self.unit, "in_verdict": self.in_verdict}
 
 
 def figure_verdict(ours: float | None, ci95: float | None, paper: PaperFigure) -> Verdict:
@@ -143,16 +147,23 @@ class Claim:
 
     @property
     def verdict(self) -> Verdict:
-        return claim_verdict(f.verdict for f in self.figures)
+        return claim_verdict(f.verdict for f in self.figures if f.in_verdict)
 
     def why(self) -> str:
-        """A sentence from the figure verdicts (how many of each), naming the ones not testable."""
-        counts = {v: sum(f.verdict == v for f in self.figures) for v in VERDICTS}
+        """A sentence from the verdicts of the figures in the verdict (how many of each), naming the ones not
+        testable, and how many figures are shown beside."""
+        counted = [f for f in self.figures if f.in_verdict]
+        counts = {v: sum(f.verdict == v for f in counted) for v in VERDICTS}
         parts = [f"{counts[v]} {v}" for v in VERDICTS if counts[v]]
-        s = f"{len(self.figures)} figures: " + ", ".join(parts) if self.figures else "no figures"
-        nt = [f.name for f in self.figures if f.verdict == "not testable"]
-        if nt:
+        s = f"{len(counted)} figures: " + ", ".join(parts) if counted else "no figures"
+        nt = [f.name for f in counted if f.verdict == "not testable"]
+        if nt and len(nt) < len(counted):
             s += "; not testable: " + "; ".join(nt)
+        elif nt and self.note:
+            s += ": " + self.note.rstrip(".")  # none testable: the claim's note says why
+        beside = len(self.figures) - len(counted)
+        if beside:
+            s += f"; {beside} more shown beside, not in the verdict"
         return s + "."
 
     def to_row(self) -> dict[str, Any]:
@@ -165,6 +176,8 @@ def row_verdict(row: dict[str, Any]) -> Verdict:
     """The verdict a stored ``claims.json`` row must have: the rule re-applied to its stored figures."""
     vs: list[Verdict] = []
     for f in row["figures"]:
+        if not f.get("in_verdict", True):
+            continue
         paper = PaperFigure(f["paper"], f["paper_relation"], f["paper_precision"])
         vs.append(figure_verdict(f["ours"], f["ci95"], paper))
     return claim_verdict(vs)

@@ -18,6 +18,10 @@ def _cell(x: Any) -> str:
     return str(x).replace("|", "/").replace("\n", " ")
 
 
+def _verdict(f: Mapping[str, Any]) -> str:
+    return f["verdict"] + ("" if f.get("in_verdict", True) else " (beside, not in the verdict)")
+
+
 def _ours(f: Mapping[str, Any]) -> str:
     return pct(f["ours"], f["ci95"], f.get("n"), f.get("unit", "change")) if f["ours"] is not None else "—"
 
@@ -28,10 +32,12 @@ def claims_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
              "|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| **{r['id']}** | **{_cell(r['claim'])}** | | | | | **{r['verdict']}** |")
+        if r.get("note"):
+            lines.append(f"| | *{_cell(r['note'])}* | | | | | |")
         for f in r["figures"]:
             ref = pct(f["reference"], unit=f.get("unit", "change")) if f["reference"] is not None else "—"
             lines.append(f"| | {_cell(f['name'])} | {f['span']} | {_ours(f)} | {_cell(f['paper_text'])} | {ref} | "
-                         f"{f['verdict']} |")
+                         f"{_verdict(f)} |")
     sources = sorted({f["reference_source"] for r in rows for f in r["figures"] if f["reference_source"]})
     lines += ["", f"Verdict rule. {RULE} {AGGREGATION}"]
     lines += [f"Reference figures: {s}" for s in sources]
@@ -52,8 +58,10 @@ def readme_findings_block(rows: Sequence[Mapping[str, Any]]) -> str:
     out = []
     for r in rows:
         figs = [f for f in r["figures"] if f["verdict"] != "not testable"]
-        body = "; ".join(f"{f['name']} ({f['span']}) {_ours(f)} vs {f['paper_text']}: {f['verdict']}" for f in figs)
-        out.append(f"- **{r['id']} ({r['verdict']}).** " + (body or "no figure measured") + ".")
+        body = "; ".join(f"{f['name']} ({f['span']}) {_ours(f)} vs {f['paper_text']}: {_verdict(f)}" for f in figs)
+        note = r.get("note") or ""
+        text = f"{body}. {note}" if body else "no figure measured" + (f": {note.rstrip('.')}" if note else "") + "."
+        out.append(f"- **{r['id']} ({r['verdict']}).** " + text.rstrip())
     return "\n".join(out)
 
 
