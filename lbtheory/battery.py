@@ -133,6 +133,10 @@ def run_with_objective(spec: RunSpec) -> dict[str, Any]:
 def _values(runs: Iterable[dict[str, Any]], measure: str) -> np.ndarray:
     if measure == "objective":
         return np.array([r["objective_sum"] for r in runs], float)
+    if measure == "same_epoch_objective":  # own Φ sum over the shadow's, asked on the same epochs
+        return np.array([r["objective_sum"] / r["shadow"]["objective_sum"]
+                         if r.get("shadow") and r["shadow"]["objective_sum"] > 0 else np.nan for r in runs],
+                        float)
     span, key = MEASURES[measure]
     return np.array([np.nan if r[span][key] is None else r[span][key] for r in runs], float)
 
@@ -155,16 +159,22 @@ def summarize_cell(per_policy: dict[str, list[dict[str, Any]]], reference: str =
                 with np.errstate(divide="ignore", invalid="ignore"):
                     row[m]["ratio_to_" + reference] = mean_ci(np.where(y > 0, x / y, np.nan),
                                                               finite_only=True)
+        if all(r.get("shadow") for r in runs):
+            row["same_epoch_objective"] = {"mean_ci95": mean_ci(_values(runs, "same_epoch_objective"),
+                                                                finite_only=True),
+                                           "shadow": runs[0]["shadow"]["policy"]}
         out["policies"][p] = row
     return out
 
 
 def diagnose(cell_summary: dict[str, Any], policy: str = "bfio", reference: str = "bfio_paper",
              tolerance: float = 0.02) -> str:
-    """Where ``policy`` loses to ``reference`` (ratio of window imbalance or of whole-run energy per token
-    above 1 + tolerance), which fault it is: "solver" if its Φ sum is also higher (it solves the stated
-    program worse), "objective" if its Φ sum is no higher (it solves the program as well or better, and the
-    outcome is still worse); "none" where it does not lose."""
+    """Where ``policy`` loses to ``reference`` (paired ratio of window imbalance or of whole-run energy per
+    token above 1 + tolerance), which fault it is, judged on the very same epochs (the shadow comparison of
+    :class:`lbtheory.policies.objective.ObjectiveRecorder`: ``policy``'s Φ_H sum over what ``reference``
+    would have decided at the epochs of ``policy``'s own runs): "solver" if that ratio is above 1 (it solves
+    the stated program worse), "objective" if it is at most 1 (it solves the program as well or better, and
+    the outcome is still worse); "none" where it does not lose; "not compared" without the data."""
     row = cell_summary["policies"].get(policy)
     if row is None or reference not in cell_summary["policies"]:
         return "not compared"
@@ -173,7 +183,10 @@ def diagnose(cell_summary: dict[str, Any], policy: str = "bfio", reference: str 
                 if np.isfinite(row[m][key][0]))
     if not loses:
         return "none"
-    return "solver" if row["objective"][key][0] > 1 else "objective"
+    same = row.get("same_epoch_objective")
+    if same is None or same.get("shadow") != reference or not np.isfinite(same["mean_ci95"][0]):
+        return "not compared"
+    return "solver" if same["mean_ci95"][0] > 1 else "objective"
 
 
 def worst_cells(cells: Sequence[dict[str, Any]], policy: str, reference: str = "bfio_paper",
@@ -195,3 +208,27 @@ def worst_cells(cells: Sequence[dict[str, Any]], policy: str, reference: str = "
     return {"median": med, "cells_compared": len(rows),
             "cells_worse": sum(1 for r in rows if r[0] > 1 + tolerance),
             "worst": [{"cell": r[1], **{f"{m}_ratio": v for m, v in r[2].items()}} for r in rows[:top]]}
+
+
+def readme_block(result: dict[str, Any] | None, policy: str = "bfio") -> str:
+    """The README's battery block: the medians and the worst cells of ``policy`` against ``bfio_paper``
+    (from a ``bfio_battery.json``), or a sentence saying the battery has not been run at this tier."""
+    if result is None:
+        return ("The BF-IO battery (`experiments/bfio_battery.py`) has not been run at the committed tier yet; "
+                "`results/full/bfio_battery.json` does not exist.")
+    w = result["worst"][policy]
+    man = result["manifest"]
+    lines = [
+        f"`{policy}` against `bfio_paper` over {w['cells_compared']} cells ({man['config']['tier']} tier, "
+        f"{len(man['config']['seeds'])} seeds, paired ratios): median window imbalance "
+        f"{w['median']['imbalance']:.3f}, median whole-run energy per token {w['median']['energy_per_token']:.3f}; "
+        f"worse by more than 2% in {w['cells_worse']} cells. Worst cells:",
+        "",
+        "| workload | G | B | H | imbalance ratio | energy/token ratio |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in w["worst"]:
+        c = row["cell"]
+        lines.append(f"| {c['workload']} | {c['G']} | {c['B']} | {c['H']} | {row['imbalance_ratio']:.3f} | "
+                     f"{row['energy_per_token_ratio']:.3f} |")
+    return "\n".join(lines)

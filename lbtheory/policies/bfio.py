@@ -77,12 +77,12 @@ class BFIOConfig:
             :mod:`lbtheory.policies.bfio_paper`, at the same H); the local search then improves either.
         envelope_weight: κ >= 1; the fast solver minimises Ψ = Σ_h [κ·G·max_g L̂_g(k+h) − Σ_g L̂_g(k+h)]
             (κ = 1: the paper's objective; larger κ values the predicted step times above admitted mass).
-        safeguard: "refill" (default): at every refill epoch (no worker holds a request) the fast solver's
-            assignment is kept only when its Ψ is no worse than that of the sorted-greedy partition of
-            FCFS's requests and of FCFS's own choice, else the better of those, polished, is taken
-            (:func:`lbtheory.policies.bfio_fast.guard`); this is what makes ``bfio_upper`` hold for the
-            fast solver (with fixed outputs and R ≥ G·B every admission epoch is a refill).
-            "every_epoch" applies the same check at every epoch; "off" exists to test the guarantee's teeth.
+        safeguard: "every_epoch" (default): at every epoch the fast solver's assignment is kept only when its
+            Ψ is no worse than that of the sorted-greedy partition of FCFS's requests and of FCFS's own
+            choice, else the better of those, polished, is taken (:func:`lbtheory.policies.bfio_fast.guard`);
+            this is what makes ``bfio_upper`` hold for the fast solver. "refill" checks only at refill epochs
+            (no worker holds a request), the only ones the proof speaks of (with fixed outputs and R ≥ G·B
+            every admission epoch is one); "off" exists to test the guarantee's teeth.
     """
 
     horizon: int = 0
@@ -92,7 +92,7 @@ class BFIOConfig:
     budget: int = 500
     restarts: int = 0
     time_limit_s: float = 60.0
-    safeguard: Safeguard = "refill"
+    safeguard: Safeguard = "every_epoch"
     envelope_weight: int = 1
     construction: Construction = "envelope"
 
@@ -141,7 +141,7 @@ class BFIO(Policy):
         budget: int = 500,
         restarts: int = 0,
         time_limit_s: float = 60.0,
-        safeguard: Safeguard = "refill",
+        safeguard: Safeguard = "every_epoch",
         envelope_weight: int = 1,
         construction: Construction = "envelope",
     ) -> None:

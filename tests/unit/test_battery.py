@@ -176,21 +176,26 @@ def test_paper_construction_is_polished_and_guarded() -> None:
 # ---------------------------------------------------------------------------------------------- diagnosis
 
 
-def _cell(ratios: dict[str, dict[str, float]]) -> dict:
+def _cell(ratios: dict[str, dict[str, float]], same_epoch: float | None = None) -> dict:
     pols = {p: {m: {"mean_ci95": (1.0, 0.0), "ratio_to_bfio_paper": (v, 0.0)} for m, v in r.items()}
             for p, r in ratios.items()}
+    if same_epoch is not None:
+        pols["bfio"]["same_epoch_objective"] = {"mean_ci95": (same_epoch, 0.0), "shadow": "bfio_paper"}
     return {"policies": pols, "cell": {"workload": "w"}}
 
 
 def test_diagnose_tells_solver_from_objective_faults() -> None:
+    """The fault is read from the same-epoch comparison, not from the two trajectories' Φ sums (which
+    differ because the states differ): here the trajectory sums point the other way on purpose."""
     ref = {"imbalance": 1.0, "energy_per_token": 1.0, "objective": 1.0}
-    solver = _cell({"bfio_paper": ref, "bfio": {"imbalance": 1.3, "energy_per_token": 1.0, "objective": 1.1}})
-    objective = _cell({"bfio_paper": ref, "bfio": {"imbalance": 1.3, "energy_per_token": 1.0,
-                                                   "objective": 0.95}})
-    fine = _cell({"bfio_paper": ref, "bfio": {"imbalance": 1.01, "energy_per_token": 0.9, "objective": 1.2}})
-    assert diagnose(solver) == "solver"
-    assert diagnose(objective) == "objective"
+    loses = {"imbalance": 1.3, "energy_per_token": 1.0, "objective": 0.9}
+    assert diagnose(_cell({"bfio_paper": ref, "bfio": loses}, same_epoch=1.01)) == "solver"
+    assert diagnose(_cell({"bfio_paper": ref, "bfio": {**loses, "objective": 1.2}}, same_epoch=0.99)) == "objective"
+    assert diagnose(_cell({"bfio_paper": ref, "bfio": loses})) == "not compared"
+    fine = _cell({"bfio_paper": ref, "bfio": {"imbalance": 1.01, "energy_per_token": 0.9, "objective": 1.2}},
+                 same_epoch=1.5)
     assert diagnose(fine) == "none"
+    solver = _cell({"bfio_paper": ref, "bfio": loses}, same_epoch=1.01)
     w = worst_cells([solver["policies"] and solver, fine], "bfio")
     assert w["cells_worse"] == 1 and w["worst"][0]["imbalance_ratio"] == 1.3
 
@@ -205,6 +210,8 @@ def test_battery_cell_end_to_end() -> None:
     s = summarize_cell(per)
     assert set(s["policies"]) == {"fcfs", "jsq_tokens", "bfio", "bfio_paper", "bfio_pc"}
     assert s["policies"]["bfio_paper"]["imbalance"]["ratio_to_bfio_paper"][0] == pytest.approx(1.0)
+    assert s["policies"]["bfio"]["same_epoch_objective"]["shadow"] == "bfio_paper"
+    assert "same_epoch_objective" not in s["policies"]["fcfs"]
     assert all(r["objective_sum"] > 0 for r in per["fcfs"])
     assert all(r["shadow"]["policy"] == "bfio_paper" for r in per["bfio"])
     with pytest.raises(ConfigError):

@@ -39,6 +39,7 @@ from lbtheory.workloads import (
     synthetic,
     uniform,
 )
+from lbtheory.workloads.families import FAMILIES
 
 N = 200_000
 
@@ -62,6 +63,7 @@ def test_registry_names() -> None:
         "longbench",
         "azure_conv",
         "azure_code",
+        *FAMILIES,
     ]
     with pytest.raises(TypeError):
         WORKLOADS["x"] = synthetic  # type: ignore[index]
@@ -75,7 +77,8 @@ def test_every_workload_is_deterministic_and_valid(name: str) -> None:
     assert isinstance(a, Workload) and a.n_requests == 500
     np.testing.assert_array_equal(a.prompt_tokens, b.prompt_tokens)
     np.testing.assert_array_equal(a.output_tokens, b.output_tokens)
-    assert not np.array_equal(a.prompt_tokens, c.prompt_tokens)
+    assert not (np.array_equal(a.prompt_tokens, c.prompt_tokens)
+                and np.array_equal(a.output_tokens, c.output_tokens))
     assert a.prompt_tokens.min() >= 1 and a.output_tokens.min() >= 1
     assert a.predicted_output_tokens is None
     if a.arrival_time_s is not None:
