@@ -35,7 +35,6 @@ from itertools import pairwise
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from lbtheory.errors import ConfigError
 from lbtheory.workloads.base import FloatArray, Workload
@@ -187,6 +186,8 @@ def calibrated(
     r = prof.copula_correlation
     z = rng.standard_normal((n, 2))
     z2 = r * z[:, 0] + math.sqrt(max(0.0, 1.0 - r * r)) * z[:, 1]
+    from scipy import special  # here, not at import: it costs a quarter second of every CLI start
+
     u1 = special.ndtr(z[:, 0])
     u2 = special.ndtr(z2)
     p = np.asarray(prof.probabilities)
