@@ -120,11 +120,18 @@ def solve_fast(problem: EpochProblem, config: BFIOConfig | None = None) -> IntAr
     if cfg.construction != "envelope":
         raise ConfigError("solve_fast builds the 'envelope' construction only; the 'paper' one needs the "
                           "epoch view (BFIO.decide)")
+    wg = cfg.envelope_weight * problem.workers
     args = (problem.base, problem.free, problem.prompt, problem.predictions_or_ones(), cfg.candidates,
-            cfg.max_passes, cfg.budget, cfg.restarts, cfg.envelope_weight * problem.workers)
+            cfg.max_passes, cfg.budget, cfg.restarts, wg)
     if cfg.safeguard == "off":
         return fast_assign(*args)
-    return safe_assign(*args, cfg.safeguard == "every_epoch")
+    return safe_assign(*args, guard_weight(problem, wg), cfg.safeguard == "every_epoch")
+
+
+def guard_weight(problem: EpochProblem, envelope_weight: int) -> int:
+    """The envelope weight of the safeguard's measure: G when H = 0 (the measure is then Imb(k), which
+    ``bfio_upper`` bounds, whatever κ the solver uses), the solver's own κ·G when H > 0."""
+    return problem.workers if problem.horizon == 0 else envelope_weight
 
 
 class BFIO(Policy):
@@ -173,7 +180,7 @@ class BFIO(Policy):
                 assign = _polish(problem.base, problem.free, problem.prompt, pred, assign, *args)
             if cfg.safeguard != "off":
                 assign = guard(problem.base, problem.free, problem.prompt, pred, assign, *args,
-                               cfg.safeguard == "every_epoch")
+                               guard_weight(problem, wg), cfg.safeguard == "every_epoch")
         pos = np.flatnonzero(assign >= 0)
         return Admission(view.window_requests[pos].copy(), assign[pos].astype(np.int64))
 

@@ -591,27 +591,30 @@ def sorted_greedy_assign(base, free, prompt, chosen):  # pragma: no cover - comp
 
 
 @njit(cache=True)
-def guard(base, free, prompt, pred, primary, k_cand, max_passes, budget, wg, every_epoch):  # pragma: no cover
-    """``primary``, or a certified construction where that one is better on Ψ (:func:`phi_weighted`).
+def guard(base, free, prompt, pred, primary, k_cand, max_passes, budget, wg, wg_guard, every_epoch
+          ):  # pragma: no cover - compiled
+    """``primary``, or a certified construction where that one is better on the guard's measure.
+
+    The measure is Ψ with envelope weight ``wg_guard`` (:func:`phi_weighted`). Candidates: (i) ``primary``,
+    (ii) the sorted-greedy partition (:func:`sorted_greedy_assign`) of FCFS's requests (the first
+    m = min(Σ_g f_g, n) of the window) and (iii) FCFS's own choice (:func:`fcfs_assign`); the smallest
+    measure wins (ties keep the earlier). A certificate that wins is improved by the local search under the
+    solver's own objective (weight ``wg``, :func:`_polish`), and the polished one is kept only if it is
+    still no worse on the guard's measure. With H = 0 and ``wg_guard`` = G the measure is Imb(k) after
+    admission, so whenever the ``bfio_upper`` proof applies (fixed outputs, R ≥ G·B, a refill of every slot)
+    the returned Imb(k) is at most (ii)'s, hence ≤ (G − 1)·Δ_s, whatever ``primary`` was and whatever
+    objective the solver minimised.
 
     Applied at every epoch when ``every_epoch``, else only at *refill* epochs (no worker holds a request:
-    L_g = 0 for all g), the only epochs the ``bfio_upper`` proof speaks of; with fixed outputs and R ≥ G·B
-    every admission epoch is one (all slots start and end together), so the guarantee below is the same.
-
-    Returns the assignment of smallest Ψ among (i) ``primary``, (ii) the sorted-greedy partition
-    (:func:`sorted_greedy_assign`) of FCFS's requests (the first m = min(Σ_g f_g, n) of the window) and
-    (iii) FCFS's own choice (:func:`fcfs_assign`); ties keep the earlier. A certificate that wins is then
-    improved by the local search (:func:`_polish`, which never raises Ψ). With H = 0 and κ = 1, Ψ is the
-    imbalance after admission, so whenever the ``bfio_upper`` proof applies (fixed outputs, R ≥ G·B, a
-    refill of every slot) the returned Imb(k) is at most (ii)'s, hence ≤ (G − 1)·Δ_s, whatever
-    ``primary`` was.
+    L_g = 0 for all g), the only epochs the proof speaks of; with fixed outputs and R ≥ G·B every admission
+    epoch is one (all slots start and end together), so the guarantee is the same.
     """
     best = primary
     if not every_epoch:
         for g in range(free.size):
             if base[g, 0] != 0:
                 return best
-    best_phi = phi_weighted(base, prompt, pred, best, wg)
+    best_val = phi_weighted(base, prompt, pred, best, wg_guard)
     n = prompt.size
     F = 0
     for g in range(free.size):
@@ -620,16 +623,19 @@ def guard(base, free, prompt, pred, primary, k_cand, max_passes, budget, wg, eve
     fc = fcfs_assign(free, n)
     sg = sorted_greedy_assign(base, free, prompt, np.arange(m))
     for cand in (sg, fc):
-        c = phi_weighted(base, prompt, pred, cand, wg)
-        if c < best_phi:
-            best = _polish(base, free, prompt, pred, cand, k_cand, max_passes, budget, wg)
-            best_phi = phi_weighted(base, prompt, pred, best, wg)
+        c = phi_weighted(base, prompt, pred, cand, wg_guard)
+        if c < best_val:
+            best, best_val = cand, c
+            polished = _polish(base, free, prompt, pred, cand, k_cand, max_passes, budget, wg)
+            v = phi_weighted(base, prompt, pred, polished, wg_guard)
+            if v <= c:
+                best, best_val = polished, v
     return best
 
 
 @njit(cache=True)
-def safe_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg, every_epoch
+def safe_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg, wg_guard, every_epoch
                 ):  # pragma: no cover - compiled
-    """:func:`fast_assign`, then :func:`guard`: never worse on Ψ than the two certified constructions."""
+    """:func:`fast_assign`, then :func:`guard`: never worse than the two certified constructions."""
     best = fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg)
-    return guard(base, free, prompt, pred, best, k_cand, max_passes, budget, wg, every_epoch)
+    return guard(base, free, prompt, pred, best, k_cand, max_passes, budget, wg, wg_guard, every_epoch)

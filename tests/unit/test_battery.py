@@ -144,11 +144,11 @@ def test_guard_replaces_a_bad_primary_only_where_it_applies() -> None:
     pred = np.ones(4, np.int64)
     bad = np.array([0, 0, 1, 1], np.int64)
     refill = np.zeros((2, 1), np.int64)
-    fixed = guard(refill, free, prompt, pred, bad, 8, 4, 500, 2, False)
+    fixed = guard(refill, free, prompt, pred, bad, 8, 4, 500, 2, 2, False)
     assert phi(refill, prompt, pred, fixed) < phi(refill, prompt, pred, bad)
     busy = np.array([[5], [5]], np.int64)
-    np.testing.assert_array_equal(guard(busy, free, prompt, pred, bad, 8, 4, 500, 2, False), bad)
-    assert phi(busy, prompt, pred, guard(busy, free, prompt, pred, bad, 8, 4, 500, 2, True)) < phi(
+    np.testing.assert_array_equal(guard(busy, free, prompt, pred, bad, 8, 4, 500, 2, 2, False), bad)
+    assert phi(busy, prompt, pred, guard(busy, free, prompt, pred, bad, 8, 4, 500, 2, 2, True)) < phi(
         busy, prompt, pred, bad)
     np.testing.assert_array_equal(fcfs_assign(free, 4), [0, 0, 1, 1])
 
