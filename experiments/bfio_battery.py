@@ -78,16 +78,16 @@ def main() -> None:
         summary = summarize_cell(per_cell[cell.label])
         summary |= {"cell": {"workload": cell.workload, "G": cell.workers, "B": cell.slots, "H": cell.horizon,
                              "N": cell.requests, "source": note},
-                    "diagnosis": {p: diagnose(summary, p) for p in ("bfio", "bfio_pc")}}
+                    "diagnosis": {p: diagnose(summary, p) for p in ("bfio", "bfio_imbalance")}}
         out_cells.append(summary)
     config = {"tier": "full" if args.full else "fast", "seeds": seeds, "pool": "R = 4G",
               "predictions": "exact", "profile": "paper", "cells": len(cells)}
     result = {"manifest": manifest(config, seeds, time.perf_counter() - t0), "cells": out_cells,
-              "worst": {p: worst_cells(out_cells, p) for p in ("bfio", "bfio_pc")}}
+              "worst": {p: worst_cells(out_cells, p) for p in ("bfio", "bfio_imbalance")}}
     RESULTS.mkdir(parents=True, exist_ok=True)
     write_json(RESULTS / "bfio_battery.json", result)
     plot(out_cells)
-    for p in ("bfio", "bfio_pc"):
+    for p in ("bfio", "bfio_imbalance"):
         w = result["worst"][p]
         print(f"{p}: median ratio to bfio_paper: imbalance {w['median']['imbalance']:.3f}, energy/token "
               f"{w['median']['energy_per_token']:.3f}; cells worse by > 2%: {w['cells_worse']} of "
@@ -103,7 +103,7 @@ def plot(cells: list[dict]) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), constrained_layout=True)
     for ax, measure, title in ((axes[0], "imbalance", "window imbalance"),
                                (axes[1], "energy_per_token", "whole-run energy per token")):
-        for p, marker in (("bfio", "o"), ("bfio_pc", "s"), ("jsq_tokens", "^")):
+        for p, marker in (("bfio", "o"), ("bfio_imbalance", "s"), ("jsq_tokens", "^")):
             xs, ys, es = [], [], []
             for i, c in enumerate(cells):
                 row = c["policies"].get(p)

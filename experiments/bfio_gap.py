@@ -22,6 +22,7 @@ import numpy as np
 from _common import RESULTS, set_tier
 
 from lbtheory.policies.bfio import (
+    BFIOConfig,
     EpochProblem,
     check_assignment,
     predicted_imbalance,
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             unsolved.append({"epoch": e, "H": H, "G": P.workers, "n": P.window, "m": P.admit_count})
             continue
         t2 = time.perf_counter()
-        fa = solve_fast(P)
+        fa = solve_fast(P, BFIOConfig(objective="imbalance"))
         t3 = time.perf_counter()
         check_assignment(P, ex)
         check_assignment(P, fa)
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     out = {
         "manifest": manifest({"epochs": n_epochs, "workers": [2, 6], "slots": [2, 4], "window": "1..4G",
                               "horizons": list(horizons), "trace": "burst_data_8000.json",
-                              "predictions": "exact", "solver_defaults": "BFIOConfig()",
+                              "predictions": "exact", "solver_defaults": "BFIOConfig(objective='imbalance')",
                               "exact_time_limit_s": args.time_limit},
                              [args.seed], wall),
         "summary": summary,
