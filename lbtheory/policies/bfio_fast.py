@@ -263,22 +263,37 @@ def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, bud
                     if load[g, h] > env[h]:
                         env[h] = load[g, h]
     else:
+        # The exact ΔΦ of placing j on g is w·Σ_h max(0, L̂_g(k+h) + c_j(h) − E(h)) − C_j: the best worker
+        # minimises the overflow sum (ties: the least loaded at h = 0, then the lowest index). Workers with
+        # free slots are scanned in that tie order, (L̂_g(k), g) ascending, so the scan stops at the first
+        # worker with no overflow, or once the h = 0 overflow alone (non-decreasing along the order) reaches
+        # the best sum: no later worker can do strictly better.
         by_area = np.argsort(-area, kind="mergesort")
+        open_w = np.argsort(load[:, 0], kind="mergesort")
+        n_open = 0
+        for r in range(G):
+            if q[open_w[r]] > 0:
+                open_w[n_open] = open_w[r]
+                n_open += 1
         for t in range(n):
             j = by_area[t]
             bg = -1
-            bd = 0
-            for g in range(G):
-                if q[g] <= 0:
-                    continue
-                d = 0
+            bo = 0
+            br = -1
+            for r in range(n_open):
+                g = open_w[r]
+                o0 = load[g, 0] + prompt[j] - env[0]
+                if bg >= 0 and wg * max(o0, 0) >= bo:
+                    break
+                ov = 0
                 for h in range(length[j]):
                     v = load[g, h] + prompt[j] + h
                     if v > env[h]:
-                        d += wg * (v - env[h])
-                    d -= prompt[j] + h
-                if bg < 0 or d < bd or (d == bd and load[g, 0] < load[bg, 0]):
-                    bg, bd = g, d
+                        ov += wg * (v - env[h])
+                if bg < 0 or ov < bo:
+                    bg, bo, br = g, ov, r
+                if bo == 0:
+                    break
             assign[j] = bg
             taken[j] = True
             q[bg] -= 1
@@ -286,6 +301,17 @@ def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, bud
                 load[bg, h] += prompt[j] + h
                 if load[bg, h] > env[h]:
                     env[h] = load[bg, h]
+            if q[bg] == 0:  # full: leaves the scan order
+                for r in range(br, n_open - 1):
+                    open_w[r] = open_w[r + 1]
+                n_open -= 1
+            else:  # its load rose: move it right to its place in (L̂_g(k), g) order
+                r = br
+                while r + 1 < n_open and (load[open_w[r + 1], 0] < load[bg, 0] or (
+                        load[open_w[r + 1], 0] == load[bg, 0] and open_w[r + 1] < bg)):
+                    open_w[r] = open_w[r + 1]
+                    r += 1
+                open_w[r] = bg
 
     return _polish(base, free, prompt, pred, assign, k_cand, max_passes, budget, wg)
 
