@@ -3,7 +3,8 @@
 Reads the result files of the claim experiments in the tier's results directory (it reruns nothing) and
 writes ``claims.json`` (rows: id, verdict, rule, figures[name, span, ours, ci95, paper, reference,
 verdict]), ``claims.md`` and the verdict macros. The claims, their figures and the rule are data in
-:mod:`lbtheory.claims`. ``--readme`` (full tier) rewrites the README's generated blocks; ``--compare``
+:mod:`lbtheory.claims`. ``--readme`` (full tier) rewrites the README's generated blocks (the claims table and findings, and the prose
+with numbers of :mod:`lbtheory.claims.prose`); ``--compare``
 prints each figure of the fast tier beside the committed full tier's and whether they agree within their
 intervals (what ``make reproduce`` ends with).
 
@@ -17,6 +18,7 @@ import json
 from _common import RESULTS, ROOT, parser, publish, rel, tier_dirs
 
 from lbtheory.claims import RULE, STEMS, build_claims
+from lbtheory.claims.prose import prose_blocks
 from lbtheory.claims.tables import (
     claims_markdown,
     comparison_markdown,
@@ -57,7 +59,8 @@ def main() -> None:
         if not args.full:
             raise SystemExit("claims.py: --readme needs --full (the README reads the committed full tier only)")
         readme = ROOT / "README.md"
-        readme.write_text(update_readme(readme.read_text(), render_blocks(rows)))
+        blocks = render_blocks(rows) | prose_blocks(RESULTS.path)
+        readme.write_text(update_readme(readme.read_text(), blocks))
         print("rewrote README.md's generated blocks")
 
 
