@@ -166,3 +166,41 @@ def test_reference_runs_script_with_a_stand_in_simulator(tmp_path):
     assert d["reference"]["commit"].startswith("unknown") and "manifest" in d
     assert not (repo / "results_written_here.csv").exists()  # ran in a copy: the checkout is untouched
     assert all(math.isfinite(c["wall_time_s"]) for c in d["calls"])
+
+
+RUNS = ROOT / "results" / "full" / "reference_runs.json"
+
+
+@pytest.mark.skipif(not RUNS.is_file(), reason="results/full/reference_runs.json not committed")
+def test_committed_reference_figures_follow_from_their_calls():
+    """Each claim figure of the committed file is the paired change of the printed values it records."""
+    from lbtheory.claims.reference import idle_figure
+
+    d = json.loads(RUNS.read_text())
+    seeds = d["manifest"]["seed"]
+    by: dict[tuple[str, str], list[dict]] = {}
+    for c in d["calls"]:
+        if not c.get("timed_out"):
+            by.setdefault((c["setting"], c["strategy"]), []).append(c)
+    for (setting, _), calls in by.items():
+        assert [c["seed"] for c in calls] == seeds[:len(calls)], setting
+    claim_of = {"c3": "C3", "c4": "C4"}
+    for setting, cid in claim_of.items():
+        fcfs = [c["printed"] for c in by.get((setting, "FCFS"), [])]
+        bfio = [c["printed"] for c in by.get((setting, "BF-IO"), [])]
+        if len(fcfs) == len(bfio) == len(seeds):
+            assert d["claims"][cid] == json.loads(json.dumps(paired_figures(fcfs, bfio)))
+        else:
+            assert cid not in d["claims"]
+        if len(fcfs) == len(seeds):
+            assert d["claims"]["C1"][f"fcfs_idle_{setting}_setting"] == json.loads(json.dumps(idle_figure(fcfs)))
+
+
+@pytest.mark.skipif(not RUNS.is_file(), reason="results/full/reference_runs.json not committed")
+def test_committed_reference_run_matches_the_captured_output():
+    """The simulator is deterministic given the seed: the recorded BF-IO call of C3 at seed 42 printed what the
+    separately captured run in tests/data printed."""
+    d = json.loads(RUNS.read_text())
+    call = next(c for c in d["calls"] if (c["setting"], c["strategy"], c["seed"]) == ("c3", "BF-IO", 42))
+    assert call["printed"] == parse_summary((DATA / "reference_main_bfio.txt").read_text())
+    assert d["reference"]["commit"].startswith("6ae705d") and d["reference"]["dirty"] is False
