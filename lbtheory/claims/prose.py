@@ -198,7 +198,37 @@ def c2_block(results_dir: Path) -> str:
             + " (`results/full/bounds_sweep.json`).")
 
 
+def reference_block(results_dir: Path) -> str:
+    """What the committed reference run of the authors' simulator covers (``reference_runs.json``)."""
+    d = _load(results_dir, "reference_runs")
+    if d is None:
+        return ("No reference run is committed (`results/full/reference_runs.json`): every reference figure is "
+                "one quoted earlier.")
+    cfg = d["manifest"]["config"]
+    parts = []
+    for key, s in cfg["settings"].items():
+        calls = [c for c in d["calls"] if c["setting"] == key]
+        times = []
+        for strategy in cfg["strategies"]:
+            ts = sorted(c["wall_time_s"] for c in calls if c["strategy"] == strategy and not c.get("timed_out"))
+            out = [c for c in calls if c["strategy"] == strategy and c.get("timed_out")]
+            if ts:
+                times.append(f"{strategy} {len(ts)} seeds, {ts[0]:.0f}–{ts[-1]:.0f} s each")
+            if out:
+                times.append(f"{strategy} timed out after {out[0]['timeout_s']:.0f} s")
+            if not ts and not out:
+                times.append(f"{strategy} not run")
+        state = "complete" if cfg["complete"].get(key) else "partial: its claim keeps the quoted figures"
+        parts.append(f"{key.upper()} (G={s['G']}, B={s['B']}, N={s['N']:,}, H={s['H']}): {'; '.join(times)} "
+                     f"({state})")
+    return (f"Committed reference run: the authors' simulator at commit {d['reference']['commit'][:7]}"
+            + (" (a checkout with local changes)" if d["reference"].get("dirty") else "")
+            + f", seeds {cfg['seeds'][0]}–{cfg['seeds'][-1]}, one call per seed on this 2-core machine: "
+            + "; ".join(parts) + f"; {d['manifest']['wall_time_s'] / 60:.0f} minutes in all.")
+
+
 def prose_blocks(results_dir: Path) -> dict[str, str]:
     """Every prose block of the README by name, from ``results_dir`` (``results/full``)."""
     return {"bfio": bfio_block(results_dir), "engine-speed": speed_block(results_dir),
-            "conformance": conformance_block(results_dir), "c2-sweep": c2_block(results_dir)}
+            "conformance": conformance_block(results_dir), "c2-sweep": c2_block(results_dir),
+            "reference-runs": reference_block(results_dir)}

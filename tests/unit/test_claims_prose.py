@@ -74,6 +74,27 @@ def test_conformance_block_reports_a_mismatch(tmp_path):
 
 def test_missing_files_are_named(tmp_path):
     blocks = prose_blocks(tmp_path)
-    assert set(blocks) == {"bfio", "engine-speed", "conformance", "c2-sweep"}
+    assert set(blocks) == {"bfio", "engine-speed", "conformance", "c2-sweep", "reference-runs"}
+    assert "No reference run is committed" in blocks["reference-runs"]
     assert "`results/full/bench_engine.json` is missing" in blocks["engine-speed"]
     assert bfio_block(tmp_path).count("is missing") == 4
+
+
+def test_reference_block_says_what_ran(tmp_path):
+    man = {"config": {"settings": {"c3": {"G": 32, "B": 72, "N": 100000, "H": 20},
+                                   "c4": {"G": 256, "B": 72, "N": 80000, "H": 140}},
+                      "strategies": ["FCFS", "BF-IO"], "seeds": [42, 43], "complete": {"c3": True, "c4": False}},
+           "wall_time_s": 600.0}
+    calls = [{"setting": "c3", "strategy": s, "seed": k, "wall_time_s": t}
+             for s, k, t in (("FCFS", 42, 5.0), ("FCFS", 43, 7.4), ("BF-IO", 42, 30.0), ("BF-IO", 43, 41.0))]
+    calls += [{"setting": "c4", "strategy": "FCFS", "seed": 42, "wall_time_s": 6.0},
+              {"setting": "c4", "strategy": "FCFS", "seed": 43, "wall_time_s": 6.0},
+              {"setting": "c4", "strategy": "BF-IO", "seed": 42, "wall_time_s": 900.0, "timed_out": True,
+               "timeout_s": 900.0}]
+    (tmp_path / "reference_runs.json").write_text(json.dumps({"manifest": man, "calls": calls,
+                                                              "reference": {"commit": "6ae705d5c18e", "dirty": True}}))
+    text = prose_blocks(tmp_path)["reference-runs"]
+    assert "commit 6ae705d (a checkout with local changes), seeds 42–43" in text
+    assert "C3 (G=32, B=72, N=100,000, H=20): FCFS 2 seeds, 5–7 s each; BF-IO 2 seeds, 30–41 s each (complete)" in text
+    assert "BF-IO timed out after 900 s (partial: its claim keeps the quoted figures)" in text
+    assert text.endswith("10 minutes in all.")
