@@ -63,9 +63,12 @@ compare:  ## the fast tier's figures beside the committed full tier's, and wheth
 readme:  ## rewrite README.md's generated blocks from results/full
 	cd experiments && $(PYTHON) claims.py --full --readme
 
-# results/full/reference_runs.json from a checkout of the authors' simulator: make reference_runs REFERENCE=DIR
+# results/full/reference_runs.json from a checkout of the authors' simulator:
+#   make reference_runs REFERENCE=DIR [REFERENCE_PYTHON=python-with-pandas-joblib-tqdm] [REFERENCE_FLAGS=...]
+REFERENCE_PYTHON ?= $(PYTHON)
 reference_runs:
-	cd experiments && $(PYTHON) reference_runs.py --reference $(REFERENCE)
+	cd experiments && $(PYTHON) reference_runs.py --reference $(abspath $(REFERENCE)) \
+		--python $(REFERENCE_PYTHON) $(REFERENCE_FLAGS)
 
 provenance:  ## every committed result written from a dirty tree (fatal) or whose hashes no longer match (reported)
 	$(PYTHON) -m lbtheory.provenance check results/full

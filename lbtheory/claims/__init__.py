@@ -3,10 +3,11 @@
 * :mod:`lbtheory.claims.rule` — :class:`Figure`, :class:`Claim`, :data:`RULE`, :func:`figure_verdict`,
   :func:`claim_verdict`.
 * :mod:`lbtheory.claims.build` — every claim's figures, read from a results directory.
+* :mod:`lbtheory.claims.reference` — the authors' simulator: its command line, its output, paired figures.
 * :mod:`lbtheory.claims.tables` — the markdown tables, the README's generated blocks, the fast-vs-full table.
 """
 
-from lbtheory.claims.build import PAPER, STEMS, build_claims, reference_figures
+from lbtheory.claims.build import PAPER, STEMS, build_claims, reference_by_claim, reference_figures
 from lbtheory.claims.rule import (
     AGGREGATION,
     RULE,
@@ -22,5 +23,5 @@ from lbtheory.claims.rule import (
 )
 
 __all__ = ["AGGREGATION", "PAPER", "RULE", "STEMS", "VERDICTS", "Claim", "Figure", "PaperFigure", "Verdict",
-           "build_claims", "claim_verdict", "figure_verdict", "intervals_agree", "reference_figures",
+           "build_claims", "claim_verdict", "figure_verdict", "intervals_agree", "reference_by_claim", "reference_figures",
            "row_verdict"]

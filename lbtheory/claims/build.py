@@ -51,22 +51,32 @@ METRIC_NAME = {"throughput": "throughput vs FCFS", "tpot": "TPOT vs FCFS", "ener
                "energy_per_token": "energy per token vs FCFS", "imbalance": "imbalance vs FCFS"}
 
 
-def reference_figures(results_dir: Path | None = None) -> tuple[dict[str, dict[str, float]], str]:
-    """The reference run's figures per claim and metric, and their source.
+def reference_by_claim(results_dir: Path | None = None) -> dict[str, tuple[dict[str, float], str]]:
+    """Per claim, the reference run's figures (metric → fraction) and their source.
 
-    ``<results_dir>/reference_runs.json`` (written by ``experiments/reference_runs.py`` from a checkout of
-    the authors' simulator) when it exists; else the figures quoted before it existed, in
-    ``lbtheory/claims/reference_figures.json``, whose ``source`` says where they come from.
+    A claim that ``<results_dir>/reference_runs.json`` (``experiments/reference_runs.py``: the authors'
+    simulator run from a checkout, its commit and commands recorded) has figures for takes them from there;
+    every other claim takes the figures quoted before that file existed (``lbtheory/claims/
+    reference_figures.json``, whose ``source`` says where they come from).
     """
-    if results_dir is not None and (Path(results_dir) / "reference_runs.json").is_file():
-        d = json.loads((Path(results_dir) / "reference_runs.json").read_text())
-        figs: dict[str, dict[str, float]] = {}
-        for run in d.get("runs", []):
-            figs.setdefault(run["claim"], {}).update(run.get("figures", {}))
-        rev = d.get("reference", {}).get("commit", "unknown commit")
-        return figs, f"results/full/reference_runs.json (authors' simulator at {rev})"
     d = json.loads(resources.files("lbtheory.claims").joinpath("reference_figures.json").read_text())
-    return {k: dict(v) for k, v in d["claims"].items()}, "lbtheory/claims/reference_figures.json: " + d["source"]
+    out = {cid: (dict(v), "lbtheory/claims/reference_figures.json: " + d["source"]) for cid, v in d["claims"].items()}
+    path = Path(results_dir) / "reference_runs.json" if results_dir is not None else None
+    if path is not None and path.is_file():
+        run = json.loads(path.read_text())
+        rev = run.get("reference", {}).get("commit", "unknown commit")
+        for cid, figs in run.get("claims", {}).items():
+            if figs:
+                out[cid] = ({k: float(f["value"]) for k, f in figs.items()},
+                            f"results/full/reference_runs.json (authors' simulator at {rev})")
+    return out
+
+
+def reference_figures(results_dir: Path | None = None) -> tuple[dict[str, dict[str, float]], str]:
+    """The reference run's figures per claim and metric, and their sources (``; ``-joined):
+    :func:`reference_by_claim` without the per-claim source."""
+    by = reference_by_claim(results_dir)
+    return {cid: figs for cid, (figs, _) in by.items()}, "; ".join(dict.fromkeys(src for _, src in by.values()))
 
 
 def _n(r: Mapping[str, Any]) -> int | None:
@@ -277,5 +287,5 @@ def load_result(results_dir: Path, stem: str) -> dict[str, Any] | None:
 def build_claims(results_dir: Path, reference_dir: Path | None = None) -> list[Claim]:
     """Every claim, from the result files in ``results_dir`` (reference figures from ``reference_dir``,
     default the same directory)."""
-    refs, src = reference_figures(reference_dir or results_dir)
-    return [BUILDERS[cid](load_result(results_dir, stem), refs.get(cid, {}), src) for cid, stem in STEMS.items()]
+    refs = reference_by_claim(reference_dir or results_dir)
+    return [BUILDERS[cid](load_result(results_dir, stem), *refs.get(cid, ({}, ""))) for cid, stem in STEMS.items()]

@@ -1,0 +1,100 @@
+"""The README's generated prose follows the numbers: an edited result changes the sentence, not only a digit."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+from lbtheory.claims.prose import (
+    bfio_block,
+    c2_block,
+    conformance_block,
+    finding_bullet,
+    prose_blocks,
+)
+
+FULL = Path(__file__).resolve().parents[2] / "results" / "full"
+
+
+def _load(stem: str) -> dict:
+    return json.loads((FULL / f"{stem}.json").read_text())
+
+
+def _c4(h140: tuple[float, float], h0: tuple[float, float], paper: tuple[float, float]) -> dict:
+    c4 = {"manifest": {"config": {"H": 140}, "seed": [1, 2, 3]}, "changes": {}}
+    for k, v in (("bfio_h140", h140), ("bfio_h0", h0), ("bfio_paper_h140", paper)):
+        c4["changes"][k] = {"energy_window": {"change_vs_fcfs": list(v)}}
+    return c4
+
+
+def test_finding_follows_the_intervals():
+    worse = finding_bullet(_c4((-0.22, 0.01), (-0.31, 0.01), (-0.281, 0.008)), None, None)
+    assert "does not reward a long lookahead" in worse and "reproduces their −28%" in worse
+    assert "-22.0% ± 1.0 against -31.0% ± 1.0 at H=0" in worse and "n=3 seeds" in worse
+    better = finding_bullet(_c4((-0.35, 0.01), (-0.31, 0.01), (-0.20, 0.008)), None, None)
+    assert "does reward a long lookahead" in better and "does not reproduce their −28%" in better
+    overlap = finding_bullet(_c4((-0.30, 0.02), (-0.31, 0.02), (-0.281, 0.008)), None, None)
+    assert "gains nothing measurable" in overlap
+
+
+def test_finding_names_the_best_horizon():
+    c6 = copy.deepcopy(_load("c6_lookahead"))
+    hs = c6["horizon"]["values"]
+    for h in hs:  # make the largest H the best for bfio
+        c6["horizon"]["changes"]["bfio"][str(h)]["imbalance"]["change_vs_fcfs"][0] = -0.5 - 0.001 * h
+    text = finding_bullet(_c4((-0.22, 0.01), (-0.31, 0.01), (-0.281, 0.008)), c6, None)
+    assert f"`bfio` has its lowest imbalance at H={hs[-1]}" in text
+
+
+def test_c2_block_counts_cells_below_the_bound(tmp_path):
+    r = copy.deepcopy(_load("bounds_sweep"))
+    assert "always above the proved lower bound" in c2_block(FULL)
+    fixed = [c for c in r["cells"] if c["outputs"] == "fixed" and c.get("ratio")]
+    fixed[0]["ratio"] = 0.5 * fixed[0]["ratio_lower"]
+    fixed[1]["ratio"] = 0.9 * fixed[1]["ratio_lower"]
+    for law in r["fit_by_law"].values():
+        if law:
+            law["free_alpha_B"] = 0.4
+    (tmp_path / "bounds_sweep.json").write_text(json.dumps(r))
+    text = c2_block(tmp_path)
+    assert "below the proved lower bound in 2" in text and "smallest ratio ÷ bound 0.5" in text
+    assert "floor, not the law" not in text
+
+
+def test_conformance_block_reports_a_mismatch(tmp_path):
+    c = copy.deepcopy(_load("conformance"))
+    assert "agree exactly" in conformance_block(FULL)
+    c["rows"][0]["exact"] = False
+    c["rows"][0]["throughput_ours"] *= 1.001
+    (tmp_path / "conformance.json").write_text(json.dumps(c))
+    text = conformance_block(tmp_path)
+    assert text.startswith(f"{len(c['rows']) - 1} of {len(c['rows'])} replays") and "a relative 0.001" in text
+
+
+def test_missing_files_are_named(tmp_path):
+    blocks = prose_blocks(tmp_path)
+    assert set(blocks) == {"bfio", "engine-speed", "conformance", "c2-sweep", "reference-runs"}
+    assert "No reference run is committed" in blocks["reference-runs"]
+    assert "`results/full/bench_engine.json` is missing" in blocks["engine-speed"]
+    assert bfio_block(tmp_path).count("is missing") == 4
+
+
+def test_reference_block_says_what_ran(tmp_path):
+    man = {"config": {"settings": {"c3": {"G": 32, "B": 72, "N": 100000, "H": 20},
+                                   "c4": {"G": 256, "B": 72, "N": 80000, "H": 140}},
+                      "strategies": ["FCFS", "BF-IO"], "seeds": [42, 43], "complete": {"c3": True, "c4": False}},
+           "wall_time_s": 600.0}
+    calls = [{"setting": "c3", "strategy": s, "seed": k, "wall_time_s": t}
+             for s, k, t in (("FCFS", 42, 5.0), ("FCFS", 43, 7.4), ("BF-IO", 42, 30.0), ("BF-IO", 43, 41.0))]
+    calls += [{"setting": "c4", "strategy": "FCFS", "seed": 42, "wall_time_s": 6.0},
+              {"setting": "c4", "strategy": "FCFS", "seed": 43, "wall_time_s": 6.0},
+              {"setting": "c4", "strategy": "BF-IO", "seed": 42, "wall_time_s": 900.0, "timed_out": True,
+               "timeout_s": 900.0}]
+    (tmp_path / "reference_runs.json").write_text(json.dumps({"manifest": man, "calls": calls,
+                                                              "reference": {"commit": "6ae705d5c18e", "dirty": True}}))
+    text = prose_blocks(tmp_path)["reference-runs"]
+    assert "commit 6ae705d (a checkout with local changes), seeds 42–43" in text
+    assert "C3 (G=32, B=72, N=100,000, H=20): FCFS 2 seeds, 5–7 s each; BF-IO 2 seeds, 30–41 s each (complete)" in text
+    assert "BF-IO timed out after 900 s (partial: its claim keeps the quoted figures)" in text
+    assert text.endswith("10 minutes in all.")
