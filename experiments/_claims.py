@@ -20,7 +20,7 @@ import time
 from _common import FIGURES, ROOT, macro_name, parser, publish, relative_changes, tier_dirs
 
 from lbtheory.claims import PAPER, reference_figures
-from lbtheory.policies import policy_names
+from lbtheory.policies import make_policy, policy_names
 from lbtheory.provenance import manifest
 from lbtheory.runs import RunSpec, trace_or_generator
 from lbtheory.sweep import run_sweep
@@ -69,7 +69,9 @@ def run_claim(key: str, seeds: int, full: bool) -> dict:
         per_policy.setdefault(label, []).append(res)
     changes = relative_changes(per_policy)
     config = dict(s)
-    config |= {"seeds": seed_list, "source": note, "policies": [p[0] for p in pols], "predictions": "exact",
+    config |= {"seeds": seed_list, "source": note, "policies": [p[0] for p in pols],
+               "policy_params": {label: make_policy(name, **dict(params)).describe() for label, name, params in pols},
+               "predictions": "exact",
                "profile": "paper", "tier": "full" if full else "fast"}
     paper, reference = stated(key)
     result = {"manifest": manifest(config, seed_list, time.perf_counter() - t0), "paper": paper,

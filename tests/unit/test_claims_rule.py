@@ -130,3 +130,21 @@ def test_every_committed_row_follows_from_its_figures():
 def test_missing_results_are_not_testable(tmp_path: Path):
     for c in build_claims(tmp_path):
         assert c.verdict == "not testable", c.id
+
+
+def test_c4_note_names_the_bfio_with_the_largest_saving_and_labels_follow_the_objective() -> None:
+    from lbtheory.claims.build import bfio_label, largest_energy_saving_note
+
+    def ch(m: float) -> dict:
+        return {"energy_window": {"change_vs_fcfs": (m, 0.01)}}
+
+    r = {"changes": {"a": ch(-0.20), "b": ch(-0.31), "c": ch(-0.28)},
+         "manifest": {"config": {"policy_params": {"b": {"objective": "step_time"}}}}}
+    note = largest_energy_saving_note(r, {"a": "A", "b": "B", "c": "C"})
+    assert note.startswith("Largest window-energy saving vs FCFS among the BF-IO runs: B, -31.0% ± 1.0")
+    assert note.index("C -28.0%") < note.index("A -20.0%")
+    r["changes"]["a"] = ch(-0.40)  # flip which one wins
+    assert "runs: A, -40.0%" in largest_energy_saving_note(r, {"a": "A", "b": "B", "c": "C"})
+    assert largest_energy_saving_note(None, {"a": "A"}) == ""
+    assert bfio_label(r, "b", 140) == "BF-IO (ours, step time objective) H=140"
+    assert bfio_label(r, "a", 0) == "BF-IO (stated program) H=0"
