@@ -87,12 +87,15 @@ def finding_bullet(c4: Mapping[str, Any], c6: Mapping[str, Any] | None, cmp: Map
     n = len(c4["manifest"]["seed"]) if isinstance(c4["manifest"].get("seed"), list) else None
     long_, zero, paper = (ch[k]["energy_window"]["change_vs_fcfs"] for k in (f"bfio_h{H}", "bfio_h0",
                                                                               f"bfio_paper_h{H}"))
+    objective = ((c4["manifest"]["config"].get("policy_params") or {}).get(f"bfio_h{H}") or {}).get("objective")
+    who = (f"`bfio` with its {objective.replace('_', ' ')} objective" if objective
+           else "solved well, the stated objective")
     if long_[0] - long_[1] > zero[0] + zero[1]:
-        verdict = "solved well, the stated objective does not reward a long lookahead."
+        verdict = f"{who} does not reward a long lookahead."
     elif long_[0] + long_[1] < zero[0] - zero[1]:
-        verdict = "solved well, the stated objective does reward a long lookahead."
+        verdict = f"{who} does reward a long lookahead."
     else:
-        verdict = "solved well, the stated objective gains nothing measurable from a long lookahead."
+        verdict = f"{who} gains nothing measurable from a long lookahead."
     out = [f"- **A finding:** {verdict}"]
     if c6 is not None:
         cfg = c6["manifest"]["config"]
@@ -229,6 +232,9 @@ def reference_block(results_dir: Path) -> str:
 
 def prose_blocks(results_dir: Path) -> dict[str, str]:
     """Every prose block of the README by name, from ``results_dir`` (``results/full``)."""
-    return {"bfio": bfio_block(results_dir), "engine-speed": speed_block(results_dir),
+    from lbtheory.battery import readme_block
+
+    return {"bfio": bfio_block(results_dir), "bfio-battery": readme_block(_load(results_dir, "bfio_battery")),
+            "engine-speed": speed_block(results_dir),
             "conformance": conformance_block(results_dir), "c2-sweep": c2_block(results_dir),
             "reference-runs": reference_block(results_dir)}

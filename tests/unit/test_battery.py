@@ -218,3 +218,16 @@ def test_battery_cell_end_to_end() -> None:
     assert all(r["shadow"]["policy"] == "bfio_paper" for r in per["bfio"])
     with pytest.raises(ConfigError):
         Cell("x", 0, 1, 0, 10)
+
+
+def test_readme_block_from_a_result_and_without_one() -> None:
+    from lbtheory.battery import readme_block
+
+    assert "has not been run at the committed tier" in readme_block(None)
+    cell = {"workload": "w", "G": 16, "B": 72, "H": 20}
+    res = {"manifest": {"config": {"tier": "full", "seeds": [1, 2, 3]}},
+           "worst": {"bfio": {"cells_compared": 2, "cells_worse": 1,
+                              "median": {"imbalance": 1.013, "energy_per_token": 1.0007},
+                              "worst": [{"cell": cell, "imbalance_ratio": 1.92, "energy_per_token_ratio": 1.004}]}}}
+    text = readme_block(res)
+    assert "over 2 cells (full tier, 3 seeds" in text and "| w | 16 | 72 | 20 | 1.920 | 1.004 |" in text
