@@ -68,7 +68,8 @@ def test_fcfs_lower_holds(inst: IidInstance, policy: str) -> None:
     if obs > 0:
         target(bound / obs, label="bound/observed")
     assert obs >= bound - eps, f"observed {obs:.2f} < bound {bound:.2f} − ε {eps:.2f}"
-    assert obs >= exact - eps, f"observed {obs:.2f} < exact {exact:.2f} − ε {eps:.2f}"
+    tol = 1e-9 * max(1.0, exact)  # float round-off of the exact convolution (G = 1: exact = 0)
+    assert obs >= exact - eps - tol, f"observed {obs:.2f} < exact {exact:.2f} − ε {eps:.2f}"
 
 
 @given(inst=iid_instances(max_workers=6, max_slots=6, refills=1500,
