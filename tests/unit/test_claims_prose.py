@@ -74,7 +74,8 @@ def test_conformance_block_reports_a_mismatch(tmp_path):
 
 def test_missing_files_are_named(tmp_path):
     blocks = prose_blocks(tmp_path)
-    assert set(blocks) == {"bfio", "engine-speed", "conformance", "c2-sweep", "reference-runs"}
+    assert set(blocks) == {"bfio", "bfio-battery", "engine-speed", "conformance", "c2-sweep", "reference-runs"}
+    assert "has not been run at the committed tier" in blocks["bfio-battery"]
     assert "No reference run is committed" in blocks["reference-runs"]
     assert "`results/full/bench_engine.json` is missing" in blocks["engine-speed"]
     assert bfio_block(tmp_path).count("is missing") == 4
