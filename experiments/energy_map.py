@@ -293,11 +293,25 @@ def write_result(path: Path, obj: dict[str, Any]) -> None:
 
 def run_grid(tier: dict[str, Any], seed_list: list[int], r_default: float, r_axis: tuple[float, float],
              cells: list[tuple[str, int, int]] | None = None) -> list[dict[str, Any]]:
-    rows = []
+    """Every cell's replicates, run in a local process pool (``LBTHEORY_WORKERS`` processes, default the
+    machine's cores; 1 runs them here), then priced in the grid's order."""
+    from concurrent.futures import ProcessPoolExecutor
+
     cells = cells or [(wl, G, B) for wl in tier["workloads"] for G in tier["G"] for B in tier["B"]]
-    for wl, G, B in cells:
-        reps = [one_replicate(wl, G, B, s, tier["H"]) for s in seed_list]
-        rows.append(price_cell(wl, G, B, reps, tier["H"], r_default, r_axis))
+    jobs = [(wl, G, B, s, tier["H"]) for wl, G, B in cells for s in seed_list]
+    n_workers = int(os.environ.get("LBTHEORY_WORKERS") or os.cpu_count() or 1)
+    if n_workers <= 1 or len(jobs) <= 1:
+        reps = [one_replicate(*job) for job in jobs]
+    else:  # the largest cells first, so the pool is not left waiting on one at the end
+        order = sorted(range(len(jobs)), key=lambda j: -jobs[j][1] * jobs[j][2])
+        with ProcessPoolExecutor(max_workers=n_workers) as pool:
+            done = dict(zip(order, pool.map(one_replicate, *zip(*(jobs[j] for j in order), strict=True)),
+                            strict=True))
+        reps = [done[j] for j in range(len(jobs))]
+    rows = []
+    for c, (wl, G, B) in enumerate(cells):
+        rows.append(price_cell(wl, G, B, reps[c * len(seed_list):(c + 1) * len(seed_list)], tier["H"],
+                               r_default, r_axis))
         print(f"  {wl:13s} G={G:5d} B={B:4d} done", flush=True)
     return rows
 
