@@ -303,10 +303,18 @@ def run_grid(tier: dict[str, Any], seed_list: list[int], r_default: float, r_axi
     if n_workers <= 1 or len(jobs) <= 1:
         reps = [one_replicate(*job) for job in jobs]
     else:  # the largest cells first, so the pool is not left waiting on one at the end
+        from concurrent.futures import as_completed
+
         order = sorted(range(len(jobs)), key=lambda j: -jobs[j][1] * jobs[j][2])
+        done: dict[int, dict[str, Any]] = {}
+        t0 = time.perf_counter()
         with ProcessPoolExecutor(max_workers=n_workers) as pool:
-            done = dict(zip(order, pool.map(one_replicate, *zip(*(jobs[j] for j in order), strict=True)),
-                            strict=True))
+            futures = {pool.submit(one_replicate, *jobs[j]): j for j in order}
+            for fut in as_completed(futures):
+                done[futures[fut]] = fut.result()
+                wl, G, B, seed, _ = jobs[futures[fut]]
+                print(f"  replicate {len(done)}/{len(jobs)} ({wl} G={G} B={B} seed {seed}) "
+                      f"{time.perf_counter() - t0:.0f} s", flush=True)
         reps = [done[j] for j in range(len(jobs))]
     rows = []
     for c, (wl, G, B) in enumerate(cells):
