@@ -146,6 +146,21 @@ def test_pinned_wide_window_case() -> None:
     assert unguarded[0] > bound
 
 
+@pytest.mark.parametrize(("G", "B"), [(2, 1), (3, 3), (2, 4), (5, 2), (8, 8), (16, 72)])
+def test_bound_is_tight_for_every_g_and_b(G: int, B: int) -> None:
+    """(G − 1)·Δ_s is attained for every G and B: with one prompt s_max and G·B − 1 prompts s_min, every
+    assignment puts s_max beside B − 1 copies of s_min, so Imb = G(s_max + (B − 1)s_min) − (s_max + (GB − 1)s_min)
+    = (G − 1)(s_max − s_min) whatever the policy; checked on the registered BF-IO and, where enumeration
+    is small enough, on the exact optimiser."""
+    inst = AdversarialInstance(G, B, G * B, (2000,) + (7,) * (G * B - 1), (1,) * (G * B))
+    bound = get("bfio_upper").value(inst.params())
+    assert bound == (G - 1) * (2000 - 7)
+    policies = [BFIO(horizon=0)] + ([ExactH0()] if G * B <= 9 else [])
+    for policy in policies:
+        imb = simulate(inst.workload(), inst.config(), policy).steps.imbalance  # type: ignore[arg-type]
+        assert imb[0] == bound
+
+
 # ----------------------------------------------------------------------------------------- teeth
 
 
