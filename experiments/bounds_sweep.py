@@ -34,6 +34,7 @@ from lbtheory.engine.simulate import simulate
 from lbtheory.model import ClusterConfig, SimConfig, StepTimeModel
 from lbtheory.policies import make_policy, policy_names
 from lbtheory.provenance import manifest
+from lbtheory.theory.corollaries import sweep_region_sentence
 from lbtheory.theory.evaluate import get
 from lbtheory.theory.exact import block_max_gaps, law_params
 from lbtheory.workloads.base import Workload
@@ -152,6 +153,9 @@ def macros(result: dict) -> dict[str, str]:
     bf = [c["bfio_h0"] / c["bfio_upper"] for c in fixed if "bfio_h0" in c and c["bfio_upper"] > 0]
     ratios = [c["ratio"] for c in fixed if c.get("ratio")]
     out = {
+        "BoundsSweepRegionSentence": sweep_region_sentence(result["cells"]).replace("√", r"$\surd$")
+        .replace("Ω", r"$\Omega$").replace("≥", r"$\ge$").replace("≍", r"$\asymp$").replace("σ_s", r"$\sigma_s$")
+        .replace("Δ_s", r"$\Delta_s$").replace("·", r"$\cdot$").replace("−", "-").replace("B_min", r"$B_{\min}$"),
         "BoundsSweepTier": result["manifest"]["config"]["tier"],
         "BoundsSweepFitC": g3(fit_r.get("c")),
         "BoundsSweepFitRms": g3(fit_r.get("rms_log_residual")),

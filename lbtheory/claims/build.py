@@ -134,7 +134,9 @@ def c2(r: Result, ref: Mapping[str, float], src: str) -> Claim:
             figs.append(Figure(f"ratio at G={row[-1]['G']} ÷ at G={row[0]['G']}, geometric outputs, B={B}",
                                "long run", PaperFigure(1.0, ">", text="> 1 (grows with G)"),
                                row[-1]["ratio"] / row[0]["ratio"], None, n, unit="number"))
-    return Claim("C2", CLAIM_TEXT["C2"], tuple(figs))
+    from lbtheory.theory.corollaries import sweep_region_sentence
+
+    return Claim("C2", CLAIM_TEXT["C2"], tuple(figs), note=sweep_region_sentence(r["cells"]))
 
 
 def bfio_label(r: Result, policy: str, horizon: int) -> str:

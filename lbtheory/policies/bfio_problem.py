@@ -40,6 +40,26 @@ IntArray = NDArray[np.int64]
 
 
 @njit(cache=True)
+def _profiles_from_buckets(loads, cnt, wsum):  # pragma: no cover - compiled
+    """b_g(h) from per-worker buckets by predicted departure step: ``cnt[g, e]`` requests and ``wsum[g, e]``
+    their workloads with ρ = e (capped at H+1); those with ρ > h are present at step k+h, each grown by h.
+    Column 0 is the current load L_g."""
+    G = cnt.shape[0]
+    H1 = cnt.shape[1] - 1
+    out = np.empty((G, H1), np.int64)
+    for g in range(G):
+        n_alive = 0
+        w_alive = 0
+        for h in range(H1, 0, -1):
+            # requests with ρ = h (or more, capped) are present at steps < h
+            n_alive += cnt[g, h]
+            w_alive += wsum[g, h]
+            out[g, h - 1] = w_alive + (h - 1) * n_alive
+        out[g, 0] = loads[g]
+    return out
+
+
+@njit(cache=True)
 def base_profiles(loads, worker, workload, remaining, horizon):  # pragma: no cover - compiled
     """b_g(h) for h = 0..H from the active requests: Σ_{i on g, ρ_i > h} (w_i + h), ρ_i = r_i if
     r_i >= 1 else ∞ (an overdue request stays through the horizon).
@@ -59,17 +79,7 @@ def base_profiles(loads, worker, workload, remaining, horizon):  # pragma: no co
             e = H1
         cnt[worker[p], e] += 1
         wsum[worker[p], e] += workload[p]
-    out = np.empty((G, H1), np.int64)
-    for g in range(G):
-        n_alive = 0
-        w_alive = 0
-        for h in range(H1, 0, -1):
-            # requests with ρ = h (or more, capped) are present at steps < h
-            n_alive += cnt[g, h]
-            w_alive += wsum[g, h]
-            out[g, h - 1] = w_alive + (h - 1) * n_alive
-        out[g, 0] = loads[g]
-    return out
+    return _profiles_from_buckets(loads, cnt, wsum)
 
 
 @njit(cache=True)
@@ -93,16 +103,7 @@ def base_profiles_from_slots(loads, slot_req, admit_step, prompt, pred, step, ho
                 e = H1
             cnt[g, e] += 1
             wsum[g, e] += prompt[i] + a
-    out = np.empty((G, H1), np.int64)
-    for g in range(G):
-        n_alive = 0
-        w_alive = 0
-        for h in range(H1, 0, -1):
-            n_alive += cnt[g, h]
-            w_alive += wsum[g, h]
-            out[g, h - 1] = w_alive + (h - 1) * n_alive
-        out[g, 0] = loads[g]
-    return out
+    return _profiles_from_buckets(loads, cnt, wsum)
 
 
 @dataclass(frozen=True, eq=False)

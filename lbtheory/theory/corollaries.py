@@ -136,5 +136,24 @@ def separation_region_sentence(cells_by_law: Mapping[str, tuple[Iterable[tuple[i
         bm = f"B_min({g0}) = {_fmt(reg.b_min[g0])}" if g0 is not None else "no G ≥ 2"
         parts.append(f"{name}: {len(reg.proved)} of {len(reg.cells)}, {bm}")
     return (f"The explicit Ω(√(B log G)) separation is proved only for B ≥ B_min(G) ≍ G log G; {k} of the "
-            f"{n} {label} lie in that region ({'; '.join(parts)}); elsewhere the proved ratio is the pair "
+            f"{n} {label} {'lies' if k == 1 else 'lie'} in that region ({'; '.join(parts)}); elsewhere the proved ratio is the pair "
             f"bound's, (σ_s/(√6 Δ_s))·√B·G/(G−1).")
+
+
+LAW_KEYS = ("s_min", "s_max", "mu_s", "sigma_s", "rho_3", "m_4")
+"""The prompt-law parameters a sweep cell records (what :func:`separation_region` needs)."""
+
+
+def sweep_region_sentence(cells: Iterable[Mapping[str, object]]) -> str:
+    """:func:`separation_region_sentence` over the fixed-output cells of a bounds sweep
+    (``results/<tier>/bounds_sweep.json``: each cell has ``law``, ``outputs``, ``B``, ``G`` and the law's
+    parameters), grouped by law; "" without such cells."""
+    by_law: dict[str, tuple[list[tuple[int, int]], dict[str, float]]] = {}
+    for c in cells:
+        if c.get("outputs") != "fixed":
+            continue
+        name = str(c["law"])
+        if name not in by_law:
+            by_law[name] = ([], {k: float(c[k]) for k in LAW_KEYS})  # type: ignore[arg-type]
+        by_law[name][0].append((int(c["B"]), int(c["G"])))  # type: ignore[call-overload]
+    return separation_region_sentence(by_law) if by_law else ""

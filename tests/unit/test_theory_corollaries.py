@@ -69,3 +69,19 @@ def test_energy_ceiling_monotone_and_validated() -> None:
         co.fcfs_energy_saving_ceiling_value(8, 4, vals, probs, 4, 1.0, 0.0)
     with pytest.raises(ValueError, match="output_tokens"):
         co.fcfs_idle_fraction_ceiling_value(8, 4, vals, probs, 0)
+
+
+def test_sweep_region_sentence_counts_the_cells_in_the_proved_region() -> None:
+    from lbtheory.theory.corollaries import LAW_KEYS, separation_b_min, sweep_region_sentence
+    from lbtheory.theory.exact import law_params
+
+    law = {k: float(v) for k, v in law_params(tuple(range(1, 2049)), (1 / 2048,) * 2048).items()
+           if k in LAW_KEYS}
+    b_min = separation_b_min(4, law)
+    cells = [{"law": "uniform", "outputs": "fixed", "G": 4, "B": b, **law}
+             for b in (8, int(b_min) + 1, int(b_min) + 50)]
+    cells.append({"law": "uniform", "outputs": "geometric", "G": 4, "B": 10_000, **law})  # not counted
+    text = sweep_region_sentence(cells)
+    assert "2 of the 3 sweep cells lie in that region" in text
+    assert "1 of the 2 sweep cells lies" in sweep_region_sentence(cells[1:2] + cells[:1])
+    assert sweep_region_sentence(cells[3:]) == ""
