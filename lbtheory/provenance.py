@@ -5,6 +5,7 @@ them. Output directories appear whole or not at all."""
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import csv
 import datetime as _dt
@@ -100,6 +101,73 @@ def package_source_hash() -> str:
     return _package_hash(str(PACKAGE_DIR))
 
 
+def _module_file(name: str, root: Path) -> Path | None:
+    """The source file of package module ``name`` (``lbtheory.a.b``) under ``root``, or None."""
+    parts = name.split(".")[1:]
+    base = root.joinpath(*parts)
+    for f in (base.with_suffix(".py"), base / "__init__.py"):
+        if f.is_file():
+            return f
+    return None
+
+
+def _imported_names(path: Path, name: str) -> set[str]:
+    """Every ``lbtheory`` module that ``path`` (module ``name``) names in an import statement, at module level
+    or inside a function (lazy imports count); ``from a import b`` also names ``a.b``, which is a module when
+    ``b`` is a submodule."""
+    pkg = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = pkg.split(".")[: len(pkg.split(".")) - (node.level - 1)]
+                base = ".".join(anchor + ([base] if base else []))
+            out.add(base)
+            out.update(f"{base}.{a.name}" for a in node.names)
+    return {n for n in out if n == "lbtheory" or n.startswith("lbtheory.")}
+
+
+def dependency_files(modules: Iterable[str], root: Path = PACKAGE_DIR) -> set[Path]:
+    """The source files of ``modules`` and of everything they import from the package, transitively: the
+    static import closure (each module's parent packages too, since importing ``a.b.c`` runs ``a`` and
+    ``a.b``), plus the data files of every package in it (a file belongs to its nearest package directory)."""
+    todo = [m for m in modules if m == "lbtheory" or m.startswith("lbtheory.")]
+    seen: set[str] = set()
+    files: set[Path] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        parts = name.split(".")
+        todo.extend(".".join(parts[:k]) for k in range(1, len(parts)))
+        f = _module_file(name, root)
+        if f is None or f in files:
+            continue
+        files.add(f)
+        todo.extend(_imported_names(f, name))
+    package_dirs = {f.parent for f in files if f.name == "__init__.py"}
+    for p in source_files(root):
+        if p.suffix == ".py":
+            continue
+        d = p.parent
+        while d != root and not (d / "__init__.py").is_file():
+            d = d.parent
+        if d in package_dirs:
+            files.add(p)
+    return files
+
+
+def module_hashes() -> dict[str, str]:
+    """Content hashes of the package source this process depends on: :func:`dependency_files` of every
+    ``lbtheory`` module imported so far, keyed by path relative to the repository root."""
+    names = [n for n in list(sys.modules) if n == "lbtheory" or n.startswith("lbtheory.")]
+    return {_relative(f): file_sha256(f) for f in sorted(dependency_files(names))}
+
+
 def note_input(path: Path | str) -> None:
     """Record that this process reads ``path`` (a trace, a profile): :func:`manifest` lists its hash."""
     _INPUTS.add(Path(path).resolve())
@@ -132,8 +200,8 @@ def manifest(config: dict[str, Any], seed: int | Sequence[int] | None, wall_time
              inputs: Iterable[Path | str] = ()) -> dict[str, Any]:
     """The block every result file carries: what was run, with which seed, by which code, on which data.
 
-    ``hashes`` holds the package source hash (:func:`package_source_hash`), the script's
-    (:func:`script_hashes`) and each input file's (``inputs`` plus every path given to :func:`note_input`).
+    ``hashes`` holds the package source hash (:func:`package_source_hash`), the hashes of the package modules
+    the process depends on (:func:`module_hashes`), the script's (:func:`script_hashes`) and each input file's (``inputs`` plus every path given to :func:`note_input`).
     """
     for p in inputs:
         note_input(p)
@@ -144,6 +212,7 @@ def manifest(config: dict[str, Any], seed: int | Sequence[int] | None, wall_time
         "git_revision": git_revision(),
         "hashes": {
             "package": package_source_hash(),
+            "modules": module_hashes(),
             "scripts": script_hashes(),
             "inputs": {_relative(p): content_hash(p) for p in sorted(_INPUTS) if p.is_file()},
         },
@@ -196,8 +265,9 @@ def check_result(path: Path) -> tuple[str, list[str]]:
     """Classify one result file: ("ok" | "dirty" | "stale" | "unverifiable", reasons).
 
     *dirty*: its manifest's ``git_revision`` ends in ``-dirty`` or is unknown (it was not written by committed
-    code). *stale*: a content hash in its manifest no longer matches the file now in the tree (package source,
-    script or input), or the manifest has no hashes. *unverifiable*: not a JSON object with a manifest.
+    code). *stale*: a content hash in its manifest no longer matches the file now in the tree (a package module
+    the result depends on, a script or an input; for manifests without per-module hashes, the whole package
+    source), or the manifest has no hashes. *unverifiable*: not a JSON object with a manifest.
     """
     try:
         data = json.loads(Path(path).read_text())
@@ -213,9 +283,10 @@ def check_result(path: Path) -> tuple[str, list[str]]:
     if not isinstance(hashes, dict):
         return "stale", ["manifest has no content hashes (written before they were recorded)"]
     reasons = []
-    if hashes.get("package") != package_source_hash():
-        reasons.append("package source changed")
-    for group in ("scripts", "inputs"):
+    groups = ("modules", "scripts", "inputs")
+    if "modules" not in hashes and hashes.get("package") != package_source_hash():
+        reasons.append("package source changed")  # written before per-module hashes: the whole package counts
+    for group in groups:
         for rel, digest in (hashes.get(group) or {}).items():
             f = Path(rel) if Path(rel).is_absolute() else REPO_ROOT / rel
             if not f.is_file():

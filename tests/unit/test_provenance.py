@@ -86,3 +86,54 @@ def test_write_json_uses_unique_temporary_names(tmp_path: Path, monkeypatch):
     write_json(tmp_path / "x.json", {"a": 2})
     assert len(set(names)) == 2 and json.loads((tmp_path / "x.json").read_text()) == {"a": 2}
     assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
+
+
+def _fake_package(root: Path) -> Path:
+    pkg = root / "lbtheory"
+    for d in ("", "engine", "policies", "theory", "hardware", "hardware/profiles"):
+        (pkg / d).mkdir(parents=True, exist_ok=True)
+    for d in ("", "engine", "policies", "theory", "hardware"):
+        (pkg / d / "__init__.py").write_text("")
+    (pkg / "engine" / "core.py").write_text("from . import util\n")
+    (pkg / "engine" / "util.py").write_text("x = 1\n")
+    (pkg / "policies" / "fcfs.py").write_text(
+        "def decide():\n    from lbtheory.hardware.roofline import t  # lazy\n    return t\n")
+    (pkg / "hardware" / "roofline.py").write_text("t = 1\n")
+    (pkg / "hardware" / "profiles" / "h100.json").write_text("{}")
+    (pkg / "theory" / "bounds.py").write_text("import sympy\n")
+    return pkg
+
+
+def test_dependency_files_follow_static_imports_lazy_ones_parents_and_data(tmp_path: Path):
+    pkg = _fake_package(tmp_path)
+    rel = {f.relative_to(pkg).as_posix() for f in provenance.dependency_files(["lbtheory.policies.fcfs"], pkg)}
+    assert rel == {"__init__.py", "policies/__init__.py", "policies/fcfs.py", "hardware/__init__.py",
+                   "hardware/roofline.py", "hardware/profiles/h100.json"}
+    rel = {f.relative_to(pkg).as_posix() for f in provenance.dependency_files(["lbtheory.engine.core"], pkg)}
+    assert rel == {"__init__.py", "engine/__init__.py", "engine/core.py", "engine/util.py"}
+
+
+def test_a_result_goes_stale_exactly_when_a_module_it_depends_on_changes(tmp_path: Path):
+    pkg = _fake_package(tmp_path)
+    mods = {str(f): provenance.file_sha256(f) for f in provenance.dependency_files(["lbtheory.engine.core"], pkg)}
+    p = _result(tmp_path, "abc", package="0" * 64, modules=mods, scripts={}, inputs={})
+    assert check_result(p) == ("ok", [])  # the whole-package hash no longer decides once modules are recorded
+    (pkg / "theory" / "bounds.py").write_text("import sympy  # edited\n")
+    (pkg / "policies" / "fcfs.py").write_text("# edited\n")
+    assert check_result(p)[0] == "ok"  # modules this result never imported
+    (pkg / "engine" / "util.py").write_text("x = 2\n")
+    status, reasons = check_result(p)
+    assert status == "stale" and reasons == [f"module {pkg / 'engine' / 'util.py'} changed"]
+
+
+def test_manifest_lists_the_modules_this_process_imported():
+    import subprocess
+    import sys
+
+    code = ("import json, lbtheory.engine; from lbtheory.provenance import manifest; "
+            "print(json.dumps(sorted(manifest({}, None)['hashes']['modules'])))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=provenance.REPO_ROOT)
+    mods = json.loads(out.stdout)
+    assert "lbtheory/engine/simulate.py" in mods and "lbtheory/provenance.py" in mods
+    assert not any(m.startswith(("lbtheory/cli", "lbtheory/theory")) for m in mods)  # a fresh process
