@@ -12,7 +12,7 @@ export LBTHEORY_BACKEND := $(BACKEND)
 export LBTHEORY_SCHEDULER := $(SCHEDULER)
 export HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: install test test-all lint types check bench reproduce conformance baselines clean paper provenance \
+.PHONY: install test test-all lint types check bench reproduce reproduce-steps conformance baselines clean paper provenance \
 	readme compare reference_runs \
 	c1_idle c3_burstgpt c4_longbench c6_lookahead c7_scale energy_map production sustainable_rate \
 	bounds_sweep claims
@@ -52,7 +52,11 @@ claims: c1_idle c3_burstgpt c4_longbench c6_lookahead c7_scale energy_map bounds
 
 # the fast tier skips the sustainable-rate bisection (minutes of runs per policy); FULL=1 includes it.
 # It ends with each claim's fast-tier figures beside the committed full tier's (`make compare`).
-reproduce: conformance baselines claims production $(if $(FULL),sustainable_rate,)
+reproduce:  ## every claim at the tier (fast; FULL=1 the committed one), then the comparison; prints its wall time
+	@start=$$(date +%s); $(MAKE) --no-print-directory reproduce-steps && \
+	echo "reproduce: wall time $$(( $$(date +%s) - start )) s"
+
+reproduce-steps: conformance baselines claims production $(if $(FULL),sustainable_rate,)
 	$(if $(FULL),cd experiments && $(PYTHON) claims.py --full --readme >/dev/null,)
 	@echo "reproduce: done ($(TIER) tier); results in results/$(TIER)/"
 	@$(MAKE) --no-print-directory compare

@@ -230,6 +230,38 @@ def reference_block(results_dir: Path) -> str:
             + "; ".join(parts) + f"; {d['manifest']['wall_time_s'] / 60:.0f} minutes in all.")
 
 
+def _duration(seconds: float) -> str:
+    """A wall time short: 42 s, 7 min 5 s, 2 h 3 min."""
+    s = round(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60} s"
+    return f"{s // 3600} h {(s % 3600) // 60} min"
+
+
+def tier_time_block(results_dir: Path) -> str:
+    """What the committed tier cost: each result file's own wall time (``manifest.wall_time_s``) and the clean
+    revisions they were written at."""
+    files = sorted(Path(results_dir).glob("*.json"))
+    timed: list[tuple[float, str]] = []
+    revs: dict[str, int] = {}
+    for f in files:
+        man = (json.loads(f.read_text()) or {}).get("manifest") or {}
+        if man.get("wall_time_s") is not None:
+            timed.append((float(man["wall_time_s"]), f.stem))
+            rev = str(man.get("git_revision", "unknown"))[:7]
+            revs[rev] = revs.get(rev, 0) + 1
+    if not timed:
+        return "No committed result records its wall time yet."
+    timed.sort(reverse=True)
+    top = ", ".join(f"{stem} {_duration(t)}" for t, stem in timed[:4])
+    rev_text = ", ".join(f"{r} ({n})" for r, n in sorted(revs.items(), key=lambda kv: -kv[1]))
+    return (f"The committed full tier: {len(timed)} timed result files; their own wall times (each manifest's "
+            f"`wall_time_s`) sum to {_duration(sum(t for t, _ in timed))} on this 2-core machine (largest: {top}). "
+            f"Written at revision{'s' if len(revs) > 1 else ''} {rev_text} (files per revision).")
+
+
 def prose_blocks(results_dir: Path) -> dict[str, str]:
     """Every prose block of the README by name, from ``results_dir`` (``results/full``)."""
     from lbtheory.battery import readme_block
@@ -237,4 +269,4 @@ def prose_blocks(results_dir: Path) -> dict[str, str]:
     return {"bfio": bfio_block(results_dir), "bfio-battery": readme_block(_load(results_dir, "bfio_battery")),
             "engine-speed": speed_block(results_dir),
             "conformance": conformance_block(results_dir), "c2-sweep": c2_block(results_dir),
-            "reference-runs": reference_block(results_dir)}
+            "reference-runs": reference_block(results_dir), "tier-time": tier_time_block(results_dir)}

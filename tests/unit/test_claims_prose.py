@@ -74,7 +74,8 @@ def test_conformance_block_reports_a_mismatch(tmp_path):
 
 def test_missing_files_are_named(tmp_path):
     blocks = prose_blocks(tmp_path)
-    assert set(blocks) == {"bfio", "bfio-battery", "engine-speed", "conformance", "c2-sweep", "reference-runs"}
+    assert set(blocks) == {"bfio", "bfio-battery", "engine-speed", "conformance", "c2-sweep", "reference-runs",
+                           "tier-time"}
     assert "has not been run at the committed tier" in blocks["bfio-battery"]
     assert "No reference run is committed" in blocks["reference-runs"]
     assert "`results/full/bench_engine.json` is missing" in blocks["engine-speed"]
@@ -99,3 +100,14 @@ def test_reference_block_says_what_ran(tmp_path):
     assert "C3 (G=32, B=72, N=100,000, H=20): FCFS 2 seeds, 5–7 s each; BF-IO 2 seeds, 30–41 s each (complete)" in text
     assert "BF-IO timed out after 900 s (partial: its claim keeps the quoted figures)" in text
     assert text.endswith("10 minutes in all.")
+
+
+def test_tier_time_sums_the_manifests_wall_times(tmp_path: Path):
+    from lbtheory.claims.prose import tier_time_block
+
+    for stem, t, rev in (("a", 30.0, "aaaaaaa1"), ("b", 3600.0 + 125, "aaaaaaa1"), ("c", None, "bbbbbbb2")):
+        (tmp_path / f"{stem}.json").write_text(json.dumps({"manifest": {"wall_time_s": t, "git_revision": rev}}))
+    text = tier_time_block(tmp_path)
+    assert "2 timed result files" in text and "sum to 1 h 2 min" in text
+    assert "largest: b 1 h 2 min, a 30 s" in text and "revision aaaaaaa (2)" in text
+    assert tier_time_block(tmp_path / "none").startswith("No committed result")
