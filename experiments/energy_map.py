@@ -25,7 +25,7 @@ r = P_wait/P_busy at which BF-IO's energy saving over FCFS passes 52%, per workl
 
 Fast tier: 3 workloads, G ∈ {16, 64, 256}, B ∈ {8, 72}, 2 seeds, bfio_paper H ∈ {0, 10, 72}. Full: 6
 workloads, G ∈ {16, 64, 256, 1024, 4096}, B ∈ {8, 32, 72, 128, 256} with G·B ≤ 300,000 (so G = 4,096 runs
-B ≤ 72), 5 seeds, H ∈ {0, 10}. ``--slice`` times a few
+B ≤ 72), 5 seeds, H ∈ {0, 10, 72}. ``--slice`` times a few
 full-tier cells and prints the estimated full-tier wall time (nothing written). Writes
 results/energy_map.json, paper/figures/energy_map.pdf (+ .png), paper/variables/energy_map.tex;
 ``--replot`` redraws the figure and macros from the stored result.
@@ -75,12 +75,11 @@ TIERS: dict[str, dict[str, Any]] = {
     "fast": {"workloads": ["burst", "longbench", "uniform_fixed"], "G": [16, 64, 256], "B": [8, 72],
              "seeds": 2, "H": [0, 10, 72], "max_slots": None},
     "full": {"workloads": ["burst", "arxiv", "longbench", "azure_conv", "azure_code", "uniform_fixed"],
-             "G": [16, 64, 256, 1024, 4096], "B": [8, 32, 72, 128, 256], "seeds": 5, "H": [0, 10],
+             "G": [16, 64, 256, 1024, 4096], "B": [8, 32, 72, 128, 256], "seeds": 5, "H": [0, 10, 72],
              "max_slots": 300_000},
 }
 """``max_slots``: cells with G·B above it are left out (at G = 4,096, B = 128 and 256: 2.6 M and 5.2 M requests
-per replicate, about 40% of the whole grid's work on its own). The full tier's heuristic runs H ∈ {0, 10}
-(H = 72 costs as much as the rest of a cell); the fast tier keeps H = 72 to show what it adds."""
+per replicate, about 40% of the whole grid's work on its own)."""
 
 
 def grid_cells(tier: dict[str, Any]) -> list[tuple[str, int, int]]:
