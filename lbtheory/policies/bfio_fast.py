@@ -185,18 +185,22 @@ def _neighbours(sorted_s, order, right, left, target, k, out):  # pragma: no cov
 
 
 @njit(cache=True)
+def _working_copies(base, free, n):  # pragma: no cover - compiled
+    """(a copy of the profile b_g(h), a copy of the free slots q_g, m = min(Σ_g q_g, n) requests to place)."""
+    F = 0
+    for g in range(free.size):
+        F += free[g]
+    return base.copy(), free.copy(), min(F, n)
+
+
+@njit(cache=True)
 def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, budget, wg):  # pragma: no cover
     """One filling (gaps measured to max(E(h), lift); workers by gap per slot, largest first, or smallest
     first when ``reverse``) and its local search; returns the assignment."""
     G, H1 = base.shape
     n = prompt.size
-    load = base.copy()
-    q = free.copy()
+    load, q, m = _working_copies(base, free, n)
     assign = np.full(n, -1, np.int64)
-    F = 0
-    for g in range(G):
-        F += q[g]
-    m = min(F, n)
     if m == 0:
         return assign
     length = np.empty(n, np.int64)
@@ -325,12 +329,7 @@ def _polish(base, free, prompt, pred, start, k_cand, max_passes, budget, wg):  #
     G, H1 = base.shape
     n = prompt.size
     assign = start.copy()
-    load = base.copy()
-    q = free.copy()
-    F = 0
-    for g in range(G):
-        F += q[g]
-    m = min(F, n)
+    load, q, m = _working_copies(base, free, n)
     if m == 0:
         return assign
     length = np.empty(n, np.int64)
@@ -354,7 +353,7 @@ def _polish(base, free, prompt, pred, start, k_cand, max_passes, budget, wg):  #
     tg = np.empty((H1, 3), np.int64)
     for h in range(H1):
         _rescan(load, h, tv, tg)
-    spare = F - m
+    spare = free.sum() - m
     admitted = np.empty(m, np.int64)
     evals = 0
     for _ in range(max_passes):
