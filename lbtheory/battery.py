@@ -16,7 +16,7 @@ finished).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -114,7 +114,7 @@ def run_with_objective(spec: RunSpec) -> dict[str, Any]:
         return recorders[-1]
 
     try:
-        result, summary = execute(replace(spec), wrap=wrap)
+        result, summary = execute(spec, wrap=wrap)
     except ConfigError as exc:
         if dict(spec.policy_params).get("solver") == "exact":
             return {"finished": False, "why": str(exc)}
