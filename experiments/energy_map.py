@@ -33,6 +33,7 @@ results/energy_map.json, paper/figures/energy_map.pdf (+ .png), paper/variables/
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -41,7 +42,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import FIGURES, RESULTS, VARIABLES, macro_name, mean_ci, parser, write_macros
+from _common import (
+    FIGURES,
+    RESULTS,
+    VARIABLES,
+    cache_dir,
+    macro_name,
+    mean_ci,
+    parser,
+    write_macros,
+)
 
 from lbtheory.engine import simulate
 from lbtheory.hardware.pricing import (
@@ -302,31 +312,81 @@ def write_result(path: Path, obj: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def _replicate_code_hash() -> str:
+    """What a replicate's load sums depend on: the simulation code (the import closure of the engine, the
+    policies and the workloads), ``hardware/pricing.py`` (``LoadSums``) and this script's functions that build
+    and run a replicate (their source and constants), so an edit of the pricing or the plot reprices only."""
+    import hashlib
+    import inspect
+
+    from lbtheory.provenance import PACKAGE_DIR, closure_hash, file_sha256
+
+    own = "".join(inspect.getsource(f) for f in (n_requests, workload_for, policies, one_replicate))
+    own += repr((REQ_PER_SLOT, UNIFORM_FIXED))
+    return (closure_hash(["lbtheory.engine", "lbtheory.policies", "lbtheory.workloads"])
+            + file_sha256(PACKAGE_DIR / "hardware" / "pricing.py") + hashlib.sha256(own.encode()).hexdigest())
+
+
+def replicate_key(job: tuple[Any, ...], code: str) -> str:
+    """The cache key of one replicate: its arguments, the code hash and the content of the trace it reads."""
+    import hashlib
+
+    from lbtheory.provenance import content_hash
+
+    path = shared_trace_path(job[0]) if job[0] != "uniform_fixed" else None
+    blob = json.dumps({"job": list(job), "code": code, "trace": content_hash(path) if path else None},
+                      default=str, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
 def run_grid(tier: dict[str, Any], seed_list: list[int], r_default: float, r_axis: tuple[float, float],
-             cells: list[tuple[str, int, int]] | None = None) -> list[dict[str, Any]]:
+             cells: list[tuple[str, int, int]] | None = None, cache: Path | None = None) -> list[dict[str, Any]]:
     """Every cell's replicates, run in a local process pool (``LBTHEORY_WORKERS`` processes, default the
-    machine's cores; 1 runs them here), then priced in the grid's order."""
+    machine's cores; 1 runs them here), then priced in the grid's order. With ``cache``, each replicate's load
+    sums are stored as ``<key>.json`` (:func:`replicate_key`) and read back instead of rerun while the code
+    and the trace they came from are unchanged (an edit of the pricing, the theory or the plot reprices only)."""
     from concurrent.futures import ProcessPoolExecutor
 
     cells = cells or grid_cells(tier)
     jobs = [(wl, G, B, s, tier["H"]) for wl, G, B in cells for s in seed_list]
+    code = _replicate_code_hash()
+    keys = [replicate_key(job, code) for job in jobs]
+    done: dict[int, dict[str, Any]] = {}
+    if cache is not None:
+        for j, k in enumerate(keys):
+            f = cache / f"{k}.json"
+            if f.is_file():
+                with contextlib.suppress(json.JSONDecodeError, OSError):
+                    done[j] = json.loads(f.read_text())
+        if done:
+            print(f"  {len(done)} of {len(jobs)} replicates read from {cache}", flush=True)
+
+    def keep(j: int, rep: dict[str, Any]) -> None:
+        done[j] = rep
+        if cache is not None:
+            cache.mkdir(parents=True, exist_ok=True)
+            tmp = cache / f".{keys[j]}.tmp"
+            tmp.write_text(json.dumps(rep))
+            tmp.replace(cache / f"{keys[j]}.json")
+
+    todo = [j for j in range(len(jobs)) if j not in done]
     n_workers = int(os.environ.get("LBTHEORY_WORKERS") or os.cpu_count() or 1)
-    if n_workers <= 1 or len(jobs) <= 1:
-        reps = [one_replicate(*job) for job in jobs]
+    if n_workers <= 1 or len(todo) <= 1:
+        for j in todo:
+            keep(j, one_replicate(*jobs[j]))
     else:  # the largest cells first, so the pool is not left waiting on one at the end
         from concurrent.futures import as_completed
 
-        order = sorted(range(len(jobs)), key=lambda j: -jobs[j][1] * jobs[j][2])
-        done: dict[int, dict[str, Any]] = {}
+        order = sorted(todo, key=lambda j: -jobs[j][1] * jobs[j][2])
         t0 = time.perf_counter()
         with ProcessPoolExecutor(max_workers=n_workers) as pool:
             futures = {pool.submit(one_replicate, *jobs[j]): j for j in order}
-            for fut in as_completed(futures):
-                done[futures[fut]] = fut.result()
+            for n_done, fut in enumerate(as_completed(futures), 1):
+                keep(futures[fut], fut.result())
                 wl, G, B, seed, _ = jobs[futures[fut]]
-                print(f"  replicate {len(done)}/{len(jobs)} ({wl} G={G} B={B} seed {seed}) "
+                print(f"  replicate {n_done}/{len(todo)} ({wl} G={G} B={B} seed {seed}) "
                       f"{time.perf_counter() - t0:.0f} s", flush=True)
-        reps = [done[j] for j in range(len(jobs))]
+    reps = [done[j] for j in range(len(jobs))]
     rows = []
     for c, (wl, G, B) in enumerate(cells):
         rows.append(price_cell(wl, G, B, reps[c * len(seed_list):(c + 1) * len(seed_list)], tier["H"],
@@ -371,7 +431,7 @@ def main() -> None:
     r_default, r_axis = ev.default_r, ev.axis
     seed_list = [int(c.generate_state(1)[0]) for c in np.random.SeedSequence(ROOT_SEED).spawn(seeds)]
     t0 = time.perf_counter()
-    rows = run_grid(tier, seed_list, r_default, r_axis)
+    rows = run_grid(tier, seed_list, r_default, r_axis, cache=cache_dir("energy_map"))
     wall = time.perf_counter() - t0
     c5 = c5_figures(rows, r_default)
     thetas = theta_table(rows)

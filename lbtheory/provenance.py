@@ -161,6 +161,21 @@ def dependency_files(modules: Iterable[str], root: Path = PACKAGE_DIR) -> set[Pa
     return files
 
 
+@functools.lru_cache(maxsize=64)
+def _closure_hash(modules: tuple[str, ...], root: str, stamp: tuple[tuple[str, int, int], ...]) -> str:
+    h = hashlib.sha256()
+    for f in sorted(dependency_files(modules, Path(root))):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + file_sha256(f).encode() + b"\n")
+    return h.hexdigest()
+
+
+def closure_hash(modules: Iterable[str], root: Path = PACKAGE_DIR) -> str:
+    """One SHA-256 over the :func:`dependency_files` of ``modules`` (path and content of each): it changes
+    exactly when code those modules can run changes. Memoised on the package files' (path, size, mtime)."""
+    stamp = tuple((str(q), q.stat().st_size, q.stat().st_mtime_ns) for q in source_files(root))
+    return _closure_hash(tuple(sorted(modules)), str(root), stamp)
+
+
 def module_hashes() -> dict[str, str]:
     """Content hashes of the package source this process depends on: :func:`dependency_files` of every
     ``lbtheory`` module imported so far, keyed by path relative to the repository root."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import inspect
 import json
 import os
 import sys
@@ -27,7 +28,7 @@ from typing import Any, Literal
 
 import lbtheory
 from lbtheory.errors import ConfigError
-from lbtheory.provenance import content_hash, note_input, package_source_hash, write_json
+from lbtheory.provenance import closure_hash, content_hash, file_sha256, note_input, write_json
 from lbtheory.runs import RunSpec, execute
 
 Backend = Literal["process", "serial", "ray", "dask"]
@@ -39,10 +40,29 @@ def spec_inputs(spec: RunSpec) -> list[Path]:
     return [Path(spec.trace)] if spec.trace is not None else []
 
 
-def spec_key(spec: RunSpec) -> str:
-    """The cache key: SHA-256 of the spec, its input files' content hashes and the package source hash."""
+def code_hash(fn: Callable[..., Any] | None = None) -> str:
+    """The hash of the code a cached run executes: :func:`lbtheory.provenance.closure_hash` of
+    ``lbtheory.runs`` (the engine, the policies, the workloads, the metrics) and of ``fn``'s module when it is
+    in the package; for a function defined elsewhere (an experiment script), its file's content hash too."""
+    fn = run_summary if fn is None else fn
+    mods = ["lbtheory.runs"]
+    extra = ""
+    mod = getattr(fn, "__module__", "") or ""
+    if mod == "lbtheory" or mod.startswith("lbtheory."):
+        mods.append(mod)
+    else:
+        src = inspect.getsourcefile(fn)
+        extra = file_sha256(Path(src)) if src else mod
+    return closure_hash(mods) + extra
+
+
+def spec_key(spec: RunSpec, fn: Callable[..., Any] | None = None, code: str | None = None) -> str:
+    """The cache key: SHA-256 of the spec, its input files' content hashes, the function applied and the hash
+    of the code it can run (:func:`code_hash`), so an edit invalidates exactly the entries that depend on it
+    (a trace: the runs that read it; the engine: every run; the CLI or the theory: none)."""
     inputs = {str(p): content_hash(p) if p.is_file() else "missing" for p in spec_inputs(spec)}
-    blob = json.dumps({"spec": spec.to_dict(), "inputs": inputs, "package": package_source_hash(),
+    name = None if fn is None or fn is run_summary else f"{fn.__module__}.{fn.__qualname__}"
+    blob = json.dumps({"spec": spec.to_dict(), "inputs": inputs, "code": code or code_hash(fn), "fn": name,
                        "version": lbtheory.__version__}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
@@ -119,7 +139,8 @@ def run_sweep(
         for p in spec_inputs(spec):
             if p.is_file():
                 note_input(p)
-    keys = [spec_key(s) for s in specs] if cache_dir is not None else [""] * len(specs)
+    code = code_hash(fn) if cache_dir is not None else ""
+    keys = [spec_key(s, fn, code) for s in specs] if cache_dir is not None else [""] * len(specs)
     results: list[dict[str, Any] | None] = [None] * len(specs)
     todo: list[int] = []
     for j, spec in enumerate(specs):

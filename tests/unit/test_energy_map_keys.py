@@ -78,3 +78,33 @@ def test_price_cell_and_c5_keys(em):
     claim = c5_claim({"manifest": {"config": {"seeds": [1, 2, 3]}}, "c5": c5}, {}, "")
     assert claim.figures[0].ours == c5["bfio"]["largest_saving_default_r_like_for_like"]["saving"]
     assert f"at {rr['workload']}, G=16, B=8, {rr['card']}" in claim.note and "default r = 0.25" in claim.note
+
+
+def test_replicate_cache_key_follows_the_job_and_the_code(em, tmp_path, monkeypatch):
+    job = ("uniform_fixed", 8, 4, 1, [0])
+    code = em._replicate_code_hash()
+    assert em.replicate_key(job, code) == em.replicate_key(job, em._replicate_code_hash())  # deterministic
+    assert em.replicate_key(job, code) != em.replicate_key(("uniform_fixed", 8, 4, 2, [0]), code)
+    assert em.replicate_key(job, code) != em.replicate_key(job, code + "edited engine")
+    calls = []
+
+    def fake(*args):
+        calls.append(args)
+        return {"seed": args[3], "requests": 10, "origin": "x", "policies": {}}
+
+    monkeypatch.setattr(em, "one_replicate", fake)
+    monkeypatch.setattr(em, "price_cell", lambda wl, G, B, reps, *a: {"reps": reps})
+    tier = {"workloads": ["uniform_fixed"], "G": [8], "B": [4], "H": [0], "max_slots": None}
+    monkeypatch.setenv("LBTHEORY_WORKERS", "1")
+    first = em.run_grid(tier, [1, 2], 0.3, (0.1, 1.0), cache=tmp_path)
+    assert len(calls) == 2
+    assert em.run_grid(tier, [1, 2], 0.3, (0.1, 1.0), cache=tmp_path) == first and len(calls) == 2  # cached
+    monkeypatch.setattr(em, "_replicate_code_hash", lambda: "an edited engine")
+    em.run_grid(tier, [1, 2], 0.3, (0.1, 1.0), cache=tmp_path)
+    assert len(calls) == 4  # rerun after a code edit
+
+
+def test_the_full_tier_caps_the_cells_by_slots(em):
+    cells = em.grid_cells(em.TIERS["full"])
+    assert all(G * B <= em.TIERS["full"]["max_slots"] for _, G, B in cells)
+    assert ("burst", 4096, 72) in cells and ("burst", 4096, 128) not in cells and ("burst", 1024, 256) in cells

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lbtheory import sweep
 from lbtheory.runs import RunSpec
 from lbtheory.sweep import run_sweep, spec_key
 
@@ -34,7 +35,7 @@ def test_cache_resumes_without_recomputing(tmp_path: Path):
     assert again[:2] == first
     assert [r["seed"] for r in again] == [s.seed for s in SPECS]
     # a torn cache file is recomputed, not trusted
-    (tmp_path / f"{spec_key(SPECS[0])}.json").write_text("{")
+    (tmp_path / f"{spec_key(SPECS[0], fn)}.json").write_text("{")
     run_sweep(SPECS, cache_dir=tmp_path, backend="serial", fn=fn)
     assert len(calls) == 5
 
@@ -72,17 +73,26 @@ def test_trace_or_engine_edit_invalidates_exactly_the_dependent_entries(tmp_path
     _trace(a, 21)  # edit one trace file
     run_sweep(specs, cache_dir=cache, backend="serial", fn=fn)
     assert [s.trace for s in calls[3:]] == [str(a)]  # exactly the run that reads it
-    monkeypatch.setattr(sweep, "package_source_hash", lambda: "edited-engine")  # an engine edit
+    monkeypatch.setattr(sweep, "closure_hash", lambda mods: "edited-engine")  # an engine edit
     run_sweep(specs, cache_dir=cache, backend="serial", fn=fn)
     assert len(calls) == 7  # every run depends on the package
 
 
-def test_package_source_hash_follows_the_engine_source():
-    from lbtheory.provenance import PACKAGE_DIR, source_files
+def test_the_cache_key_covers_the_engine_and_not_the_cli_or_the_theory():
+    from lbtheory.provenance import PACKAGE_DIR, dependency_files
 
-    files = {p.relative_to(PACKAGE_DIR).as_posix() for p in source_files(PACKAGE_DIR)}
-    assert "engine/step.py" in files or any(f.startswith("engine/") for f in files)
-    assert "sweep.py" in files
+    files = {p.relative_to(PACKAGE_DIR).as_posix() for p in dependency_files(["lbtheory.runs", "lbtheory.sweep"])}
+    assert {"engine/transition.py", "engine/simulate.py", "policies/bfio_fast.py", "workloads/traces.py",
+            "metrics.py", "sweep.py"} <= files
+    assert not any(f.startswith(("cli", "theory/", "claims/")) for f in files)
+
+
+def test_the_key_follows_the_function_applied(tmp_path: Path):
+    def fn(spec: RunSpec) -> dict:
+        return {}
+
+    assert spec_key(SPECS[0]) == spec_key(SPECS[0], sweep.run_summary)
+    assert spec_key(SPECS[0], fn) != spec_key(SPECS[0])
 
 
 def test_malformed_entries_are_recomputed(tmp_path: Path):
@@ -93,7 +103,7 @@ def test_malformed_entries_are_recomputed(tmp_path: Path):
         return {"seed": spec.seed}
 
     run_sweep(SPECS[:1], cache_dir=tmp_path, backend="serial", fn=fn)
-    path = tmp_path / f"{spec_key(SPECS[0])}.json"
+    path = tmp_path / f"{spec_key(SPECS[0], fn)}.json"
     for junk in (b"\xff\xfe not utf-8", b"[1, 2]", b'{"spec": null, "result": {}}', b'{"result": 3}', b"null"):
         path.write_bytes(junk)
         assert run_sweep(SPECS[:1], cache_dir=tmp_path, backend="serial", fn=fn) == [{"seed": SPECS[0].seed}]
