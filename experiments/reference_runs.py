@@ -18,6 +18,8 @@ figures for that claim.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import shlex
 import shutil
 import subprocess
@@ -27,7 +29,7 @@ import time
 from pathlib import Path
 
 from _claims import SETTINGS
-from _common import ROOT, rel
+from _common import ROOT, cache_dir, rel
 
 from lbtheory.claims.reference import (
     DATASETS,
@@ -83,6 +85,14 @@ def run_call(work: Path, python: str, setting: Setting, strategy: str, seed: int
     return call
 
 
+def call_key(info: dict, argv: list[str], python_version: str, dataset_sha256: str, timeout_s: float) -> str:
+    """The cache key of one call: the checkout's commit, the exact command, the simulator's Python version, the
+    dataset's content and the time limit (the simulator is deterministic given its seed)."""
+    blob = json.dumps({"commit": info["commit"], "argv": argv, "python": python_version,
+                       "dataset": dataset_sha256, "timeout_s": timeout_s}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reference", type=Path, required=True, help="checkout of Echoscd/Load-Balancing-Release")
@@ -93,6 +103,9 @@ def main() -> None:
                     help="in these settings run FCFS only (C1's idle figures; the claim keeps its quoted figures)")
     ap.add_argument("--timeout-s", type=float, default=1800.0, help="limit per call (default 1800 s)")
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "full" / "reference_runs.json")
+    ap.add_argument("--no-cache", action="store_true",
+                    help="rerun every call (default: a call already made at the same commit, command, Python and "
+                         "dataset is read from results/cache/reference_runs, with its original wall time)")
     args = ap.parse_args()
     if args.seeds < 1:
         raise SystemExit(f"reference_runs.py: --seeds must be >= 1, got {args.seeds}")
@@ -101,6 +114,10 @@ def main() -> None:
     keys = args.only or sorted(CLAIM_OF)
     seeds = [42 + i for i in range(args.seeds)]
     settings = {k: Setting.from_claim(SETTINGS[k]) for k in keys}
+    python_version = subprocess.run([args.python, "-c", "import sys; print(sys.version.split()[0])"],
+                                    capture_output=True, text=True, check=False).stdout.strip()
+    use_cache = not args.no_cache and info["dirty"] is False  # a checkout with local changes is never cached
+    cache = cache_dir("reference_runs")
     t_all = time.perf_counter()
     man = manifest({}, seeds)  # the revision and hashes of the code that runs, taken before it runs
     calls: list[dict] = []
@@ -115,10 +132,20 @@ def main() -> None:
             for strategy in strategies:  # every FCFS seed first: C1 needs FCFS only
                 runs[strategy] = []
                 for seed in seeds:
-                    c = run_call(work, args.python, setting, strategy, seed, args.timeout_s)
+                    ckey = call_key(info, setting.argv(strategy, seed), python_version,
+                                   file_sha256(repo / DATASETS[setting.trace]), args.timeout_s)
+                    hit = cache / f"{ckey}.json"
+                    if use_cache and hit.is_file():
+                        c = json.loads(hit.read_text()) | {"cached": True}
+                    else:
+                        c = run_call(work, args.python, setting, strategy, seed, args.timeout_s)
+                        if use_cache and not c.get("timed_out"):
+                            cache.mkdir(parents=True, exist_ok=True)
+                            hit.write_text(json.dumps(c))
                     calls.append({"setting": key} | c)
                     print(f"{key} {strategy:5s} seed {seed}: {c['wall_time_s']:.1f} s"
-                          + (" TIMED OUT" if c.get("timed_out") else ""), flush=True)
+                          + (" TIMED OUT" if c.get("timed_out") else "") + (" (cached)" if c.get("cached") else ""),
+                          flush=True)
                     if c.get("timed_out"):
                         break
                     runs[strategy].append(c["printed"])
@@ -134,8 +161,7 @@ def main() -> None:
     config = {"settings": {k: vars(s) | {"R": 4 * s.G} for k, s in settings.items()}, "seeds": seeds,
               "strategies": list(STRATEGIES.values()), "fcfs_only": sorted(args.fcfs_only),
               "timeout_s": args.timeout_s, "complete": complete,
-              "simulator_python": subprocess.run([args.python, "-c", "import sys; print(sys.version.split()[0])"],
-                                                 capture_output=True, text=True, check=False).stdout.strip()}
+              "simulator_python": python_version, "calls_from_cache": sum(bool(c.get("cached")) for c in calls)}
     result = {"manifest": man | {"config": config, "wall_time_s": round(time.perf_counter() - t_all, 1)},
               "reference": info | {"datasets_sha256": datasets},
               "claims": claims, "calls": calls}

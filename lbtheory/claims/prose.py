@@ -208,6 +208,7 @@ def reference_block(results_dir: Path) -> str:
         return ("No reference run is committed (`results/full/reference_runs.json`): every reference figure is "
                 "one quoted earlier.")
     cfg = d["manifest"]["config"]
+    cached = sum(bool(c.get("cached")) for c in d["calls"])
     parts = []
     for key, s in cfg["settings"].items():
         calls = [c for c in d["calls"] if c["setting"] == key]
@@ -227,7 +228,9 @@ def reference_block(results_dir: Path) -> str:
     return (f"Committed reference run: the authors' simulator at commit {d['reference']['commit'][:7]}"
             + (" (a checkout with local changes)" if d["reference"].get("dirty") else "")
             + f", seeds {cfg['seeds'][0]}–{cfg['seeds'][-1]}, one call per seed on this 2-core machine: "
-            + "; ".join(parts) + f"; {d['manifest']['wall_time_s'] / 60:.0f} minutes in all.")
+            + "; ".join(parts) + f"; {sum(c.get('wall_time_s', 0.0) for c in d['calls']) / 60:.0f} minutes of "
+            "simulator time in all" + (f" ({cached} of {len(d['calls'])} calls read from the cache of an earlier run "
+                                       "at the same commit, with their own wall times)." if cached else "."))
 
 
 def _duration(seconds: float) -> str:

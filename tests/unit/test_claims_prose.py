@@ -99,7 +99,13 @@ def test_reference_block_says_what_ran(tmp_path):
     assert "commit 6ae705d (a checkout with local changes), seeds 42–43" in text
     assert "C3 (G=32, B=72, N=100,000, H=20): FCFS 2 seeds, 5–7 s each; BF-IO 2 seeds, 30–41 s each (complete)" in text
     assert "BF-IO timed out after 900 s (partial: its claim keeps the quoted figures)" in text
-    assert text.endswith("10 minutes in all.")
+    assert text.endswith("17 minutes of simulator time in all.")  # 995.4 s of calls
+    calls[0]["cached"] = calls[1]["cached"] = True
+    (tmp_path / "reference_runs.json").write_text(json.dumps({"manifest": man, "calls": calls,
+                                                              "reference": {"commit": "6ae705d5c18e"}}))
+    text = prose_blocks(tmp_path)["reference-runs"]
+    assert text.endswith("(2 of 7 calls read from the cache of an earlier run at the same commit, with their own "
+                         "wall times).")
 
 
 def test_tier_time_sums_the_manifests_wall_times(tmp_path: Path):
