@@ -272,6 +272,12 @@ def choose_kernel_mode(args: argparse.Namespace) -> bool:
     return _jit.is_compiled()
 
 
+def _kernels_compiled() -> bool:
+    from lbtheory._jit import is_compiled
+
+    return is_compiled()
+
+
 @contextlib.contextmanager
 def _announce_compilation() -> Iterator[None]:
     """Print one line when numba really compiles (not when it loads from its disk cache)."""
@@ -404,7 +410,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             "makespan_s": summ["makespan_s"],
             "steps": result.steps.n_steps,
             "window_steps": result.window_steps,
-            "engine": result.meta,
+            "engine": {**result.meta, "kernels": "compiled" if _kernels_compiled() else "interpreted"},
             "manifest": manifest(config, spec.seed, wall),
         }
         st, rq = result.steps, result.requests
