@@ -23,14 +23,16 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from lbtheory.errors import LbtheoryError
+
 ENV_VAR = "LBTHEORY_JIT"
 
 _requested: bool | None = None  # set_mode's choice, before the mode is fixed
 _fixed: bool | None = None  # the mode in force once fixed (True: compiled)
 
 
-class JitModeError(RuntimeError):
-    """The kernel mode was asked to change after kernels were defined in the other mode."""
+class JitModeError(LbtheoryError, RuntimeError):
+    """A bad ``LBTHEORY_JIT``, or the kernel mode asked to change after kernels were defined in the other."""
 
 
 def _from_env() -> bool:

@@ -118,6 +118,19 @@ def test_bad_env_value_is_refused() -> None:
     assert r.returncode != 0 and "LBTHEORY_JIT must be 0 (interpreted) or 1 (compiled), got 'yes'" in r.stderr
 
 
+def test_bad_env_value_is_a_one_line_cli_error(tmp_path: Path) -> None:
+    code = f"""
+import sys
+from lbtheory.cli import main
+sys.exit(main(['simulate', '--workload', 'synthetic', '--requests', '3', '--workers', '1', '--slots', '1',
+               '--policy', 'fcfs', '--quiet', '--out', {str(tmp_path / 'o')!r}]))
+"""
+    r = _py(code, jit="2")
+    assert r.returncode == 2
+    assert r.stderr.strip() == "lbtheory: error: LBTHEORY_JIT must be 0 (interpreted) or 1 (compiled), got '2'"
+    assert not (tmp_path / "o").exists()
+
+
 def test_compiled_mode_uses_numba() -> None:
     r = _py("import lbtheory.policies.fcfs as f; print(type(f.fcfs_kernel).__module__)", jit="1")
     assert r.returncode == 0, r.stderr
