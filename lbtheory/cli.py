@@ -4,6 +4,11 @@ Every error is one line on stderr, ``lbtheory: error: ...``, naming the flag, fi
 status 2; no traceback reaches a user (``LBTHEORY_TRACEBACK=1`` shows it, for bug reports). Everything is
 checked before the work: flags, the output directory (:mod:`lbtheory.outdir`), the memory a run needs and
 whether its loads fit in int64. SIGINT/SIGTERM while writing remove the scratch directory (exit 128 + signal).
+
+Kernels: ``simulate`` estimates a run's work before importing the engine (:func:`estimate_work`); runs up to
+:data:`INTERPRETED_MAX_WORK` use interpreted kernels (:mod:`lbtheory._jit`: numba, and scipy with it, are
+never imported), larger ones compile. The decisions are identical either way; ``LBTHEORY_JIT=0``/``1``
+forces the mode, and ``summary.json`` records it (``engine.kernels``).
 """
 
 from __future__ import annotations
