@@ -4,6 +4,11 @@ Every error is one line on stderr, ``lbtheory: error: ...``, naming the flag, fi
 status 2; no traceback reaches a user (``LBTHEORY_TRACEBACK=1`` shows it, for bug reports). Everything is
 checked before the work: flags, the output directory (:mod:`lbtheory.outdir`), the memory a run needs and
 whether its loads fit in int64. SIGINT/SIGTERM while writing remove the scratch directory (exit 128 + signal).
+
+Kernels: ``simulate`` estimates a run's work before importing the engine (:func:`estimate_work`); runs up to
+:data:`INTERPRETED_MAX_WORK` use interpreted kernels (:mod:`lbtheory._jit`: numba, and scipy with it, are
+never imported), larger ones compile. The decisions are identical either way; ``LBTHEORY_JIT=0``/``1``
+forces the mode, and ``summary.json`` records it (``engine.kernels``).
 """
 
 from __future__ import annotations
@@ -196,9 +201,96 @@ def check_run_size(workload: Any, cluster: Any, record_worker_loads: bool, avail
         )
 
 
+#: runs whose estimated work (:func:`estimate_work`) is at most this use interpreted kernels (no numba: a
+#: whole process of about 0.3-0.5 s); larger runs compile (numba's import and its disk cache cost about
+#: 0.8 s, a first compilation up to a minute, but each step is 10-1000x faster). Interpreted, one unit costs
+#: 0.2-4 µs (measured: FCFS about 0.25, BF-IO 0.3, bfio_paper 1, dispatch routers 1-2.7), so an interpreted
+#: run stays under about 0.3 s.
+INTERPRETED_MAX_WORK = 100_000
+#: trace files larger than this are not read twice to estimate the work: such runs compile
+_ESTIMATE_MAX_TRACE_BYTES = 1 << 20
+
+
+def estimate_work(n_requests: int, total_output_tokens: int, max_output_tokens: int, workers: int,
+                  slots: int) -> int:
+    """A proxy for the Python cost of a run: steps × per-step work.
+
+    steps K ≈ max(o_max, Σo/(G·B)) + N (a step per request at worst between admissions); each step touches
+    the G workers and the window (at most N entries: dispatch routers see every arrived request), so
+    work = K·(G + N + 8) (8: the fixed cost of a step, in the same units).
+    """
+    steps = max(max_output_tokens, -(-total_output_tokens // (workers * slots))) + n_requests
+    # dispatch routers see every arrived request, whatever R: the window is bounded by N, not by R
+    return steps * (workers + n_requests + 8)
+
+
+def _estimated_work(args: argparse.Namespace) -> int | None:
+    """The work of the run ``args`` describes (None: too large to estimate cheaply; then it compiles).
+
+    The workload is built as :func:`lbtheory.runs.build_workload` builds it (same seed stream), from
+    :mod:`lbtheory.workloads` only, which does not import the engine.
+    """
+    import numpy as np
+
+    from lbtheory.workloads import load_trace, make_workload
+
+    G, B = args.workers, args.slots
+    if args.trace is None:
+        n = args.requests
+        if n is None or n > INTERPRETED_MAX_WORK:
+            return None
+        rng = np.random.default_rng(np.random.SeedSequence(args.seed).spawn(3)[0])
+        out = make_workload(args.workload, n, rng).output_tokens
+    else:
+        try:
+            size = args.trace.stat().st_size
+        except OSError:
+            return None
+        if size > _ESTIMATE_MAX_TRACE_BYTES:
+            return None
+        w = load_trace(str(args.trace), zero_output=args.zero_output)
+        out = w.output_tokens
+        if args.trace_order == "resampled":
+            n = int(args.requests)
+            if n > INTERPRETED_MAX_WORK:
+                return None
+            return estimate_work(n, round(n * float(out.mean())), int(out.max()), G, B)
+        if args.requests is not None:
+            out = out[: args.requests]
+    if out.size == 0:
+        return None
+    return estimate_work(int(out.size), int(out.sum()), int(out.max()), G, B)
+
+
+def choose_kernel_mode(args: argparse.Namespace) -> bool:
+    """Fix this process's kernel mode from the run's estimated work; return whether it compiles.
+
+    An explicit ``LBTHEORY_JIT`` (0 or 1) wins. Decisions are identical in both modes (the same code runs).
+    """
+    from lbtheory import _jit
+
+    if os.environ.get(_jit.ENV_VAR, "").strip() or _jit.is_fixed():
+        return _jit.is_compiled()
+    work = _estimated_work(args)
+    compiled = work is None or work > INTERPRETED_MAX_WORK
+    _jit.set_mode(compiled)
+    return _jit.is_compiled()
+
+
+def _kernels_compiled() -> bool:
+    from lbtheory._jit import is_compiled
+
+    return is_compiled()
+
+
 @contextlib.contextmanager
 def _announce_compilation() -> Iterator[None]:
     """Print one line when numba really compiles (not when it loads from its disk cache)."""
+    from lbtheory._jit import is_compiled
+
+    if not is_compiled():  # interpreted kernels: nothing compiles, and numba must not be imported
+        yield
+        return
     from numba.core import event
 
     said: list[bool] = []
@@ -235,6 +327,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
               f"runs beside {args.out}, safe to delete: {', '.join(plan.stale[:3])}")
     available = available_memory_bytes()
     _pre_check_size(args, available)
+    choose_kernel_mode(args)  # before the engine is imported: its kernels are defined in that mode
 
     import numpy as np
 
@@ -322,7 +415,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             "makespan_s": summ["makespan_s"],
             "steps": result.steps.n_steps,
             "window_steps": result.window_steps,
-            "engine": result.meta,
+            "engine": {**result.meta, "kernels": "compiled" if _kernels_compiled() else "interpreted"},
             "manifest": manifest(config, spec.seed, wall),
         }
         st, rq = result.steps, result.requests

@@ -14,8 +14,7 @@ All functions mutate ``st`` in place and never allocate per step.
 
 from __future__ import annotations
 
-from numba import njit
-
+from lbtheory._jit import is_compiled, njit
 from lbtheory.engine.state import (
     CAPACITY,
     CLOCK,
@@ -213,8 +212,11 @@ def run_kernel(st: State, kernel, pstate, rng, win_prompt, win_pred, pos, req, w
     The kernel is passed as a first-class function of the fixed kernel signature, so the loop itself is in
     numba's disk cache (one entry for every kernel: a dispatcher argument could not be cached) and each
     kernel is cached in its own module. Editing the engine or a kernel invalidates exactly what it should.
-    The loop is compiled (or loaded from the cache) on first use, never at import.
+    The loop is compiled (or loaded from the cache) on first use, never at import. In interpreted mode
+    (:mod:`lbtheory._jit`) the Python loop runs as it is.
     """
+    if not is_compiled():
+        return int(_run_kernel(st, kernel, pstate, rng, win_prompt, win_pred, pos, req, wrk))
     from numba import njit, typeof, types
 
     arr = typeof(pstate)

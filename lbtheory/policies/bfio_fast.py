@@ -32,7 +32,8 @@ moves keep the counts.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from lbtheory._jit import njit
 
 NEG = -(1 << 62)
 

@@ -39,8 +39,8 @@ from dataclasses import asdict, dataclass
 from typing import ClassVar
 
 import numpy as np
-from numba import njit
 
+from lbtheory._jit import njit
 from lbtheory.errors import ConfigError
 from lbtheory.policies.base import Admission, EpochView, Policy
 

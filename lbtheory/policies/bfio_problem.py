@@ -30,9 +30,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 from numpy.typing import NDArray
 
+from lbtheory._jit import njit
 from lbtheory.errors import ConfigError
 from lbtheory.policies.base import EpochView
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from numba import njit
-
+from lbtheory._jit import njit
 from lbtheory.policies.base import Kernel, KernelPolicy
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from numba import njit
 
+from lbtheory._jit import njit
 from lbtheory.policies.base import Kernel, KernelPolicy
 
 

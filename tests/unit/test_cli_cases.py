@@ -517,8 +517,10 @@ def test_scratch_of_a_killed_run_is_reported(tmp_path: Path, capsys: pytest.Capt
 
 
 def test_first_run_says_it_compiles_and_later_runs_do_not(tmp_path: Path) -> None:
-    """A fresh numba cache: the first process compiles (and says so once); the second loads the cache."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    """A fresh numba cache: the first process compiles (and says so once); the second loads the cache.
+
+    LBTHEORY_JIT=1 forces compiled kernels (the CLI would run so small a run interpreted, see test_jit)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "LBTHEORY_JIT": "1"}
     errs = []
     for name in ("a", "b"):
         r = subprocess.run([sys.executable, "-m", "lbtheory", *SIM, "--out", str(tmp_path / name)], env=env,
