@@ -5,7 +5,6 @@ them. Output directories appear whole or not at all."""
 from __future__ import annotations
 
 import argparse
-import ast
 import contextlib
 import csv
 import datetime as _dt
@@ -14,6 +13,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -111,22 +111,29 @@ def _module_file(name: str, root: Path) -> Path | None:
     return None
 
 
+_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(?P<mod>\.*[\w.]*)[ \t]+import[ \t]+(?P<names>\([^)]*\)|[^\n#]*)"
+                     r"|import[ \t]+(?P<imps>[^\n#;]*))", re.M)
+
+
 def _imported_names(path: Path, name: str) -> set[str]:
     """Every ``lbtheory`` module that ``path`` (module ``name``) names in an import statement, at module level
     or inside a function (lazy imports count); ``from a import b`` also names ``a.b``, which is a module when
-    ``b`` is a submodule."""
+    ``b`` is a submodule. A line scan, not a parse (a docstring's example import counts too: conservative)."""
     pkg = name if path.name == "__init__.py" else name.rpartition(".")[0]
     out: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            out.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = pkg.split(".")[: len(pkg.split(".")) - (node.level - 1)]
-                base = ".".join(anchor + ([base] if base else []))
-            out.add(base)
-            out.update(f"{base}.{a.name}" for a in node.names)
+    for m in _IMPORT.finditer(path.read_text()):
+        if m.group("imps") is not None:
+            out.update(part.split(" as ")[0].strip() for part in m.group("imps").split(","))
+            continue
+        base = m.group("mod")
+        level = len(base) - len(base.lstrip("."))
+        base = base.lstrip(".")
+        if level:
+            anchor = pkg.split(".")[: len(pkg.split(".")) - (level - 1)]
+            base = ".".join(anchor + ([base] if base else []))
+        out.add(base)
+        names = m.group("names").strip("() \n")
+        out.update(f"{base}.{n.split(' as ')[0].strip()}" for n in names.replace("\n", " ").split(",") if n.strip())
     return {n for n in out if n == "lbtheory" or n.startswith("lbtheory.")}
 
 
@@ -202,11 +209,11 @@ def script_hashes() -> dict[str, str]:
     main_file = getattr(main, "__file__", None)
     if not main_file:
         return {}
-    here = Path(main_file).resolve().parent
+    here = os.path.dirname(os.path.abspath(main_file))
     files = {Path(main_file).resolve()}
     for mod in list(sys.modules.values()):
-        f = getattr(mod, "__file__", None)
-        if f and Path(f).resolve().parent == here and Path(f).suffix == ".py":
+        f = getattr(mod, "__file__", None)  # a string test first: most modules live elsewhere
+        if f and f.endswith(".py") and os.path.dirname(os.path.abspath(f)) == here:
             files.add(Path(f).resolve())
     return {_relative(f): file_sha256(f) for f in sorted(files)}
 
