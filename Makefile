@@ -36,7 +36,7 @@ check: lint types test
 
 bench:
 	cd experiments && $(PYTHON) bench_engine.py
-	cd experiments && $(PYTHON) bench_cli.py
+	cd experiments && $(PYTHON) bench_cli.py $(if $(FULL),--full,)
 
 # --- the claims, one file stem each: experiments/x.py -> results/x.json (+ figure, macros) ---
 conformance:

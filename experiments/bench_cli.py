@@ -12,9 +12,9 @@ start to exit: interpreter start, imports, compilation or cache loading, the run
 
 Targets (issue 13): warm <= 0.5 s and cold <= 5 s for every built-in policy; the N=60,000 process at least
 15x faster than the authors' (<= 0.48 s). The verdicts are computed from the numbers, on this machine.
-Writes results/bench_cli.json (with a manifest).
+Writes results/<tier>/bench_cli.json (with a manifest; ``--full``: the committed tier, read by the README).
 
-    python experiments/bench_cli.py [--repeats 3] [--policies fcfs,bfio]
+    python experiments/bench_cli.py [--full] [--repeats 3] [--policies fcfs,bfio]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import RESULTS, ROOT
+from _common import RESULTS, ROOT, set_tier
 
 from lbtheory.policies import policy_names
 from lbtheory.provenance import manifest, write_json
@@ -80,7 +80,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=3, help="warm processes per policy (median reported)")
     ap.add_argument("--policies", help="comma-separated policy names (default: every built-in policy)")
+    ap.add_argument("--full", action="store_true", help="write the committed tier (results/full)")
     args = ap.parse_args()
+    set_tier("full" if args.full else "fast")
     policies = args.policies.split(",") if args.policies else policy_names()
     t_start = time.perf_counter()
     rows = []

@@ -265,6 +265,32 @@ def tier_time_block(results_dir: Path) -> str:
             f"Written at revision{'s' if len(revs) > 1 else ''} {rev_text} (files per revision).")
 
 
+def cli_speed_block(results_dir: Path) -> str:
+    """Whole-process times of ``lbtheory simulate`` against issue 13's targets (``bench_cli.json``)."""
+    b = _load(results_dir, "bench_cli")
+    if b is None:
+        return _missing("bench_cli")
+    t, rows, big = b["targets"], b["tiny"], b["fcfs_60k"]
+    kernels = sorted({r["kernels"] for r in rows})
+    cold = [r["cold_s"] for r in rows]
+    warm = [r["warm_s"] for r in rows]
+    n_warm = sum(w <= t["warm_s"] for w in warm)
+    n_cold = sum(c <= t["cold_s"] for c in cold)
+    slow = sorted(rows, key=lambda r: -r["warm_s"])[:3]
+    return (f"Whole `lbtheory simulate` processes (`experiments/bench_cli.py`, `results/full/bench_cli.json`; "
+            f"{b['machine']['cpus']} cores, load average {b['machine']['load_avg_1min']:.1f} at the end): a "
+            f"10-request run (G=2, B=4) of each of the {len(rows)} built-in policies ({', '.join(kernels)} "
+            f"kernels) takes {min(cold):.2f}–{max(cold):.2f} s cold and {min(warm):.2f}–{max(warm):.2f} s warm "
+            f"(median of {len(rows[0]['warm_runs_s'])}): {n_cold} of {len(rows)} within the {t['cold_s']:g} s cold "
+            f"target, {n_warm} of {len(rows)} within the {t['warm_s']:g} s warm target"
+            + ("" if n_warm == len(rows) else " (slowest: " + ", ".join(f"{r['policy']} {r['warm_s']:.2f} s"
+                                                                    for r in slow) + ")")
+            + f". N={big['N']:,}, G={big['G']}, B={big['B']}, FCFS ({big['kernels']}): {big['cold_s']:.1f} s cold, "
+            f"{big['process_s']:.2f} s warm, {big['speedup_vs_authors']:.1f}× faster than the authors' whole "
+            f"simulator process ({big['authors_process_s']:g} s, measured once for issue 13); the target is "
+            f"{t['speedup_vs_authors']:g}×" + (", met." if big["ok"] else ", not met."))
+
+
 def prose_blocks(results_dir: Path) -> dict[str, str]:
     """Every prose block of the README by name, from ``results_dir`` (``results/full``)."""
     from lbtheory.battery import readme_block
@@ -272,4 +298,5 @@ def prose_blocks(results_dir: Path) -> dict[str, str]:
     return {"bfio": bfio_block(results_dir), "bfio-battery": readme_block(_load(results_dir, "bfio_battery")),
             "engine-speed": speed_block(results_dir),
             "conformance": conformance_block(results_dir), "c2-sweep": c2_block(results_dir),
-            "reference-runs": reference_block(results_dir), "tier-time": tier_time_block(results_dir)}
+            "reference-runs": reference_block(results_dir), "tier-time": tier_time_block(results_dir),
+            "cli-speed": cli_speed_block(results_dir)}

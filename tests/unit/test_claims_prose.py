@@ -75,7 +75,7 @@ def test_conformance_block_reports_a_mismatch(tmp_path):
 def test_missing_files_are_named(tmp_path):
     blocks = prose_blocks(tmp_path)
     assert set(blocks) == {"bfio", "bfio-battery", "engine-speed", "conformance", "c2-sweep", "reference-runs",
-                           "tier-time"}
+                           "tier-time", "cli-speed"}
     assert "has not been run at the committed tier" in blocks["bfio-battery"]
     assert "No reference run is committed" in blocks["reference-runs"]
     assert "`results/full/bench_engine.json` is missing" in blocks["engine-speed"]
@@ -117,3 +117,18 @@ def test_tier_time_sums_the_manifests_wall_times(tmp_path: Path):
     assert "2 timed result files" in text and "sum to 1 h 2 min" in text
     assert "largest: b 1 h 2 min, a 30 s" in text and "revision aaaaaaa (2)" in text
     assert tier_time_block(tmp_path / "none").startswith("No committed result")
+
+
+def test_cli_speed_block_counts_the_targets_met(tmp_path: Path):
+    from lbtheory.claims.prose import cli_speed_block
+
+    rows = [{"policy": p, "kernels": "interpreted", "cold_s": c, "warm_s": w, "warm_runs_s": [w, w, w]}
+            for p, c, w in (("fcfs", 0.4, 0.35), ("bfio", 1.1, 0.62), ("vllm", 6.0, 0.45))]
+    big = {"N": 60000, "G": 64, "B": 72, "kernels": "compiled", "cold_s": 7.6, "process_s": 1.5,
+           "authors_process_s": 7.2, "speedup_vs_authors": 4.8, "ok": False}
+    (tmp_path / "bench_cli.json").write_text(json.dumps({
+        "targets": {"warm_s": 0.5, "cold_s": 5.0, "speedup_vs_authors": 15.0}, "tiny": rows, "fcfs_60k": big,
+        "machine": {"cpus": 2, "load_avg_1min": 1.3}}))
+    text = cli_speed_block(tmp_path)
+    assert "2 of 3 within the 5 s cold target, 2 of 3 within the 0.5 s warm target (slowest: bfio 0.62 s" in text
+    assert "0.40–6.00 s cold" in text and "4.8× faster" in text and text.endswith("the target is 15×, not met.")
