@@ -15,7 +15,7 @@ export HYPOTHESIS_PROFILE ?= ci
 .PHONY: install test test-all lint types check bench reproduce reproduce-steps conformance baselines clean paper provenance \
 	readme compare reference_runs \
 	c1_idle c3_burstgpt c4_longbench c6_lookahead c7_scale energy_map production sustainable_rate \
-	bounds_sweep claims
+	bounds_sweep bound_search claims
 
 install:
 	$(PYTHON) -m pip install -e ".[dev]"
@@ -45,7 +45,7 @@ conformance:
 baselines:
 	cd experiments && $(PYTHON) baselines.py $(EXPFLAGS)
 
-c1_idle c3_burstgpt c4_longbench c6_lookahead c7_scale energy_map production sustainable_rate bounds_sweep claims:
+c1_idle c3_burstgpt c4_longbench c6_lookahead c7_scale energy_map production sustainable_rate bounds_sweep bound_search claims:
 	cd experiments && $(PYTHON) $@.py $(EXPFLAGS)
 
 claims: c1_idle c3_burstgpt c4_longbench c6_lookahead c7_scale energy_map bounds_sweep

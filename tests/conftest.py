@@ -5,6 +5,8 @@
   searches climb; per-example work is kept small so tests/properties stays within a few minutes.
 * ``nightly``: 2,000 examples per property, for the long adversarial searches (run with
   ``-m "slow or not slow"``).
+* ``search``: 1,000 examples per property, derandomised: the committed record of how close each search came
+  to its bound (``experiments/bound_search.py --full``).
 """
 
 from __future__ import annotations
@@ -22,4 +24,31 @@ _COMMON = {
 settings.register_profile("dev", max_examples=15, **_COMMON)
 settings.register_profile("ci", max_examples=100, derandomize=True, database=None, **_COMMON)
 settings.register_profile("nightly", max_examples=2000, **_COMMON)
+settings.register_profile("search", max_examples=1000, derandomize=True, database=None, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+# The searches' extremes, for experiments/bound_search.py: with LBTHEORY_TARGETS_OUT=FILE, every
+# hypothesis.target(value, label=...) call is recorded per test and label (the largest value and the number of
+# calls), and the record is written to FILE as JSON when the session ends. Test modules import ``target``
+# after this file has run, so they get the recording one.
+_TARGETS_OUT = os.environ.get("LBTHEORY_TARGETS_OUT")
+if _TARGETS_OUT:
+    import json
+
+    import hypothesis
+
+    _TARGETS: dict[str, dict[str, dict[str, float]]] = {}
+    _hypothesis_target = hypothesis.target
+
+    def _recording_target(observation: float, *, label: str = "") -> float:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" (", 1)[0]
+        rec = _TARGETS.setdefault(test, {}).setdefault(label, {"max": float("-inf"), "calls": 0})
+        rec["max"] = max(rec["max"], float(observation))
+        rec["calls"] += 1
+        return _hypothesis_target(observation, label=label)
+
+    hypothesis.target = _recording_target
+
+    def pytest_sessionfinish(session, exitstatus):
+        with open(_TARGETS_OUT, "w") as fh:
+            json.dump(_TARGETS, fh, indent=1, sort_keys=True)

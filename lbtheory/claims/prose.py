@@ -291,6 +291,34 @@ def cli_speed_block(results_dir: Path) -> str:
             f"{t['speedup_vs_authors']:g}×" + (", met." if big["ok"] else ", not met."))
 
 
+def bound_search_block(results_dir: Path) -> str:
+    """How close each property search came to its bound (``bound_search.json``): per test and searched
+    quantity, the largest value reached (≤ 1 while the bound holds) and the examples scored. Teeth tests (which
+    search a deliberately broken bound) are counted apart."""
+    d = _load(results_dir, "bound_search")
+    if d is None:
+        return _missing("bound_search")
+    rows, teeth = [], 0
+    for test, labels in sorted(d["targets"].items()):
+        if "teeth" in test:
+            teeth += 1
+            continue
+        file, _, name = test.partition("::")
+        for label, rec in sorted(labels.items()):
+            rows.append(f"| `{Path(file).stem.removeprefix('test_')}` | `{name}` | {label} | {rec['max']:.3g} | "
+                        f"{rec['calls']:,} |")
+    over = sum(1 for test, labels in d["targets"].items() if "teeth" not in test
+               for r in labels.values() if r["max"] > 1)
+    prof = d["manifest"]["config"]["hypothesis_profile"]
+    head = ["| file | test | searched quantity | worst reached | examples |", "|---|---|---|---|---|"]
+    tail = (f"\nSearched by `experiments/bound_search.py` (hypothesis profile `{prof}`, derandomised; pytest: "
+            f"{d['pytest_summary']}); {len(rows)} searched quantities"
+            + (f", {teeth} teeth tests left out (they search broken bounds on purpose)" if teeth else "")
+            + (". Every search stayed at or below 1." if over == 0 and d["pytest_exit"] == 0 else
+               f". {over} values above 1 (a bound broken: see the failing tests).") )
+    return "\n".join(head + rows) + "\n" + tail
+
+
 def prose_blocks(results_dir: Path) -> dict[str, str]:
     """Every prose block of the README by name, from ``results_dir`` (``results/full``)."""
     from lbtheory.battery import readme_block
@@ -299,4 +327,4 @@ def prose_blocks(results_dir: Path) -> dict[str, str]:
             "engine-speed": speed_block(results_dir),
             "conformance": conformance_block(results_dir), "c2-sweep": c2_block(results_dir),
             "reference-runs": reference_block(results_dir), "tier-time": tier_time_block(results_dir),
-            "cli-speed": cli_speed_block(results_dir)}
+            "cli-speed": cli_speed_block(results_dir), "bound-search": bound_search_block(results_dir)}

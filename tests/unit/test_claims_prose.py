@@ -75,7 +75,7 @@ def test_conformance_block_reports_a_mismatch(tmp_path):
 def test_missing_files_are_named(tmp_path):
     blocks = prose_blocks(tmp_path)
     assert set(blocks) == {"bfio", "bfio-battery", "engine-speed", "conformance", "c2-sweep", "reference-runs",
-                           "tier-time", "cli-speed"}
+                           "tier-time", "cli-speed", "bound-search"}
     assert "has not been run at the committed tier" in blocks["bfio-battery"]
     assert "No reference run is committed" in blocks["reference-runs"]
     assert "`results/full/bench_engine.json` is missing" in blocks["engine-speed"]
@@ -132,3 +132,20 @@ def test_cli_speed_block_counts_the_targets_met(tmp_path: Path):
     text = cli_speed_block(tmp_path)
     assert "2 of 3 within the 5 s cold target, 2 of 3 within the 0.5 s warm target (slowest: bfio 0.62 s" in text
     assert "0.40–6.00 s cold" in text and "4.8× faster" in text and text.endswith("the target is 15×, not met.")
+
+
+def test_bound_search_block_flags_a_broken_bound(tmp_path: Path):
+    from lbtheory.claims.prose import bound_search_block
+
+    targets = {"tests/properties/test_bfio_upper.py::test_a": {"max Imb / bound": {"max": 0.97, "calls": 1200}},
+               "tests/properties/test_bfio_upper.py::test_teeth_x": {"r": {"max": 3.0, "calls": 5}}}
+    d = {"manifest": {"config": {"hypothesis_profile": "search"}}, "pytest_exit": 0,
+         "pytest_summary": "10 passed", "targets": targets}
+    (tmp_path / "bound_search.json").write_text(json.dumps(d))
+    text = bound_search_block(tmp_path)
+    assert "| `bfio_upper` | `test_a` | max Imb / bound | 0.97 | 1,200 |" in text
+    assert "1 teeth tests left out" in text and text.endswith("Every search stayed at or below 1.")
+    targets["tests/properties/test_bfio_upper.py::test_b"] = {"max Imb / bound": {"max": 1.2, "calls": 3}}
+    d["pytest_exit"] = 1
+    (tmp_path / "bound_search.json").write_text(json.dumps(d))
+    assert "1 values above 1" in bound_search_block(tmp_path)
