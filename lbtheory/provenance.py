@@ -196,10 +196,17 @@ def note_input(path: Path | str) -> None:
 
 
 def _relative(p: Path) -> str:
+    """``p`` relative to the repository root: inside it, or beside it (``../shared/data/x.json``, as a clone
+    elsewhere with the shared folder beside it sees the same file); else absolute."""
+    q = p.resolve()
     try:
-        return p.resolve().relative_to(REPO_ROOT).as_posix()
+        return q.relative_to(REPO_ROOT).as_posix()
     except ValueError:
-        return str(p.resolve())
+        pass
+    try:
+        return (Path("..") / q.relative_to(REPO_ROOT.parent)).as_posix()
+    except ValueError:
+        return str(q)
 
 
 def script_hashes() -> dict[str, str]:
@@ -308,14 +315,19 @@ def check_result(path: Path) -> tuple[str, list[str]]:
     groups = ("modules", "scripts", "inputs")
     if "modules" not in hashes and hashes.get("package") != package_source_hash():
         reasons.append("package source changed")  # written before per-module hashes: the whole package counts
+    unchecked = []
     for group in groups:
         for rel, digest in (hashes.get(group) or {}).items():
             f = Path(rel) if Path(rel).is_absolute() else REPO_ROOT / rel
+            outside = Path(rel).is_absolute() or rel.startswith("../")
             if not f.is_file():
-                reasons.append(f"{group[:-1]} {rel} missing")
+                if group == "inputs" and outside:  # data beside the tree (../shared), absent on this machine
+                    unchecked.append(f"input {rel} not present here (unchecked)")
+                else:
+                    reasons.append(f"{group[:-1]} {rel} missing")
             elif file_sha256(f) != digest:
                 reasons.append(f"{group[:-1]} {rel} changed")
-    return ("stale" if reasons else "ok"), reasons
+    return ("stale", reasons) if reasons else ("ok", unchecked)
 
 
 def check_dir(directory: Path) -> dict[str, tuple[str, list[str]]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from lbtheory import provenance
 from lbtheory.provenance import check_result, main, manifest, tree_hash, write_json
 
@@ -137,3 +139,22 @@ def test_manifest_lists_the_modules_this_process_imported():
     mods = json.loads(out.stdout)
     assert "lbtheory/engine/simulate.py" in mods and "lbtheory/provenance.py" in mods
     assert not any(m.startswith(("lbtheory/cli", "lbtheory/theory")) for m in mods)  # a fresh process
+
+
+def test_inputs_beside_the_tree_are_recorded_relative_and_unchecked_when_absent(tmp_path: Path, monkeypatch):
+    beside = provenance.REPO_ROOT.parent / f".lbtheory-test-{tmp_path.name}.json"
+    try:
+        beside.write_text("[1]")
+    except OSError:
+        pytest.skip(f"cannot write beside the tree ({beside.parent})")
+    try:
+        rel = provenance._relative(beside)
+        assert rel == f"../{beside.name}"
+        p = _result(tmp_path, "abc", modules={}, scripts={}, inputs={rel: provenance.file_sha256(beside)})
+        assert check_result(p) == ("ok", [])
+        beside.write_text("[2]")
+        assert check_result(p)[0] == "stale"
+    finally:
+        beside.unlink()
+    status, notes = check_result(p)  # a machine without the shared data: the rest is still checked
+    assert status == "ok" and notes == [f"input {rel} not present here (unchecked)"]
