@@ -81,12 +81,17 @@ class SeparationRegion:
         b_min: B_min(G) for each G of the grid.
         pair_ratio: at each cell the ratio bound the pair bound alone proves,
             fcfs_lower_pair/bfio_upper ≈ (σ_s/(√6Δ_s))·√B·G/(G − 1) (no √(log G)).
+        kappa: at each cell the constant the registered ``ratio_lower`` proves in front of
+            √(B log G): ratio_lower = κ·(σ_s/Δ_s)·√(B log G)·G/(G − 1), i.e. κ = ℓ/√(log G) with ℓ the
+            best of the pair and Berry–Esseen (Gaussian-max) factors. Inside the region κ → 1 as
+            B → ∞ then G → ∞; outside it κ is a proved number, not an asymptotic statement.
     """
 
     cells: tuple[tuple[int, int], ...]
     proved: tuple[tuple[int, int], ...]
     b_min: dict[int, float]
     pair_ratio: dict[tuple[int, int], float]
+    kappa: dict[tuple[int, int], float]
 
     def sentence(self, label: str = "cells") -> str:
         """One generated sentence stating the region and the count."""
@@ -96,8 +101,28 @@ class SeparationRegion:
         hi = max(self.pair_ratio.values()) if self.pair_ratio else math.nan
         return (f"The explicit Ω(√(B log G)) separation is proved only for B ≥ B_min(G) ≍ G log G "
                 f"({bm}); {len(self.proved)} of the {len(self.cells)} {label} lie in that region. "
-                f"Elsewhere the proved ratio is the pair bound's, (σ_s/(√6 Δ_s))·√B·G/(G−1), "
-                f"between {lo:.3g} and {hi:.3g} on these {label}.")
+                f"Elsewhere the pair bound alone gives (σ_s/(√6 Δ_s))·√B·G/(G−1), between {lo:.3g} "
+                f"and {hi:.3g} on these {label}; {_kappa_clause(self.kappa.values())}.")
+
+
+def _kappa_clause(kappa: Iterable[float]) -> str:
+    """"the registered ratio bound is κ·(σ_s/Δ_s)·√(B log G)·G/(G−1) with κ between a and b"."""
+    ks = list(kappa)
+    if not ks:
+        return "no cell has G ≥ 2"
+    return (f"the registered ratio bound (the better of the pair and Berry–Esseen bounds) is "
+            f"κ·(σ_s/Δ_s)·√(B log G)·G/(G−1) with a proved κ between {min(ks):.2f} and {max(ks):.2f}")
+
+
+def separation_kappa(slots: int, workers: int, law: Mapping[str, float]) -> float:
+    """κ = ratio_lower/((σ_s/Δ_s)·√(B log G)·G/(G − 1)) at (B, G), G ≥ 2: the constant in front of
+    √(B log G) that the registry proves there (``ratio_lower`` at its best threshold x)."""
+    if workers < 2:
+        raise ValueError(f"kappa needs G >= 2, got G = {workers}")
+    p = dict(law) | {"G": float(workers), "B": float(slots)}
+    scale = (law["sigma_s"] / (law["s_max"] - law["s_min"]) * math.sqrt(slots * math.log(workers))
+             * workers / (workers - 1))
+    return get("ratio_lower").value(p) / scale
 
 
 def _fmt(v: float) -> str:
@@ -114,12 +139,14 @@ def separation_region(cells: Iterable[tuple[int, int]], law: Mapping[str, float]
     pair = get("fcfs_lower_pair")
     up = get("bfio_upper")
     pr: dict[tuple[int, int], float] = {}
+    kap: dict[tuple[int, int], float] = {}
     for b, g in cl:
         if g < 2:
             continue
         p = dict(law) | {"G": float(g), "B": float(b)}
         pr[(b, g)] = pair.value(p) / up.value(p)
-    return SeparationRegion(cl, proved, b_min, pr)
+        kap[(b, g)] = separation_kappa(b, g, law)
+    return SeparationRegion(cl, proved, b_min, pr, kap)
 
 
 def separation_region_sentence(cells_by_law: Mapping[str, tuple[Iterable[tuple[int, int]], Mapping[str, float]]],
@@ -128,16 +155,18 @@ def separation_region_sentence(cells_by_law: Mapping[str, tuple[Iterable[tuple[i
     "The explicit Ω(√(B log G)) separation is proved only for B ≥ B_min(G) ≍ G log G; k of the n sweep
     cells lie in that region (uniform: ..., bimodal: ...)"."""
     parts, k, n = [], 0, 0
+    kappa: list[float] = []
     for name, (cells, law) in cells_by_law.items():
         reg = separation_region(cells, law)
         k += len(reg.proved)
         n += len(reg.cells)
+        kappa.extend(reg.kappa.values())
         g0 = min(reg.b_min) if reg.b_min else None
         bm = f"B_min({g0}) = {_fmt(reg.b_min[g0])}" if g0 is not None else "no G ≥ 2"
         parts.append(f"{name}: {len(reg.proved)} of {len(reg.cells)}, {bm}")
     return (f"The explicit Ω(√(B log G)) separation is proved only for B ≥ B_min(G) ≍ G log G; {k} of the "
-            f"{n} {label} {'lies' if k == 1 else 'lie'} in that region ({'; '.join(parts)}); elsewhere the proved ratio is the pair "
-            f"bound's, (σ_s/(√6 Δ_s))·√B·G/(G−1).")
+            f"{n} {label} {'lies' if k == 1 else 'lie'} in that region ({'; '.join(parts)}); on every cell "
+            f"{_kappa_clause(kappa)} (the pair bound alone: (σ_s/(√6 Δ_s))·√B·G/(G−1)).")
 
 
 LAW_KEYS = ("s_min", "s_max", "mu_s", "sigma_s", "rho_3", "m_4")
