@@ -230,7 +230,8 @@ def fcfs_lower_moderate(tilt: Expr = tau) -> Expr:
     ℓ_MD ≥ √(2 log G)·(1 − o(1)) as soon as B/log G → ∞ (then G → ∞): the moderate-deviation regime
     B ≫ log G, which contains the paper's √G = õ(B), against B ≫ G log G for :func:`fcfs_lower_gaussmax`
     (and with √2 more). Its constants are poor at moderate G: it beats the Berry–Esseen bound only for
-    G beyond about 10¹⁰ (uniform prompts); at G = 256, B = 72 it gives 0.04 against 1.33.
+    G ≈ 10⁶, B ≈ 10³ for small laws (uniform prompts on 1..2048: beyond G = 2²⁰; 4.8 against 3.8 at
+    G = 10¹², B = 10⁸); at G = 256, B = 72 it gives 0.04 against 1.33.
 
     Proof: the chain of :func:`fcfs_lower_gaussmax` with P(Z ≥ x_τ) ≥ p_τ in place of Berry–Esseen, and
     E[(max Z)⁻] ≤ E[Z⁻]·P(Z < 0)^{G−1} with E Z⁻ ≤ ½ and P(Z < 0) ≤ 1 − P(Z > 0) ≤ 1 − (E Z⁺)² ≤
@@ -315,7 +316,8 @@ def any_policy_lower_geometric() -> Expr:
     largest age sum), and E[max A] − E[A] is bounded as in :func:`fcfs_lower_pair`.
 
     Consequence: once o ≳ 2.5·√B·Δ_s/δ no output-blind slot-filling policy beats order G·δ·o·√B, so the
-    ratio of C2 cannot be Ω(√(B log G)) there; with :func:`loadblind_upper_geometric` it is O(√(log G)).
+    ratio of C2 cannot be Ω(√(B log G)) there; with :func:`loadblind_upper_geometric` it is
+    O(√(log G) + log G/√B).
     """
     var_a, m4_a = age_moments_geometric()
     core = G * delta * var_a ** sp.Rational(3, 2) * B / sp.sqrt(m4_a + (6 * B - 3) * var_a**2)
@@ -370,7 +372,7 @@ def loadblind_upper_geometric(param: Expr = xi) -> Expr:
     :func:`geometric_age_cgf` (δλ < 1/o ≤ log(1/q), so it is finite). The registry takes the best ξ on a
     grid. It is O(G·(√(B·(σ_s² + δ²σ_a²)·log G) + (δo + b₊)·log G)), σ_a² = o(o − 1): with
     :func:`any_policy_lower_geometric` (order G·δ·o·√B once o ≳ 2.5√B·Δ_s/δ) the C2 ratio under geometric
-    outputs is O(√(log G)) in that regime.
+    outputs is O(√(log G) + log G/√B) in that regime.
 
     Proof: the policy's choices depend neither on prompts nor outputs, so (i) each slot's age is its own
     Markov chain (a → a + 1 w.p. q, → 0 w.p. p) and the G·B ages are independent (the i.i.d.-age step), and
