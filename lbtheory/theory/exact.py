@@ -130,14 +130,16 @@ def loadblind_geometric_gap(values: Sequence[int] | NDArray[np.int64], probs: Se
     a1 = np.zeros(drift * (age.size - 1) + 1) if drift > 0 else np.array([1.0])
     if drift > 0:
         a1[:: drift] = age
+    from scipy.signal import fftconvolve
+
+    def conv(x: FloatArray, y: FloatArray) -> FloatArray:
+        # direct for small sizes; FFT (round-off ~1e-16, clipped at 0) beyond
+        return np.convolve(x, y) if x.size * y.size <= 2e6 else np.clip(fftconvolve(x, y), 0.0, None)
+
     pmf_a = np.array([1.0])
     for _ in range(slots):
-        pmf_a = np.convolve(pmf_a, a1)
-    if pmf_p.size * pmf_a.size > 4e8:
-        from scipy.signal import fftconvolve
-        pmf = np.clip(fftconvolve(pmf_p, pmf_a), 0.0, None)
-    else:
-        pmf = np.convolve(pmf_p, pmf_a)
+        pmf_a = conv(pmf_a, a1)
+    pmf = conv(pmf_p, pmf_a)
     pmf = pmf / pmf.sum()
     cdf = np.clip(np.cumsum(pmf), 0.0, 1.0)
     e_max = float(np.sum(1.0 - cdf[:-1] ** workers))
