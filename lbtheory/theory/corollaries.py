@@ -186,3 +186,83 @@ def sweep_region_sentence(cells: Iterable[Mapping[str, object]]) -> str:
             by_law[name] = ([], {k: float(c[k]) for k in LAW_KEYS})  # type: ignore[arg-type]
         by_law[name][0].append((int(c["B"]), int(c["G"])))  # type: ignore[call-overload]
     return separation_region_sentence(by_law) if by_law else ""
+
+
+# ----------------------------------------------------- why the ratio's exponent of B exceeds ½
+
+
+def _free_fit(rows: Sequence[tuple[float, float, float]]) -> tuple[float, float, float]:
+    """(a, α, β) of log y = a + α·log B + β·log log G by least squares over (B, G, y) rows."""
+    B = np.array([r[0] for r in rows], float)
+    G = np.array([r[1] for r in rows], float)
+    y = np.log(np.array([r[2] for r in rows], float))
+    A = np.column_stack([np.ones_like(y), np.log(B), np.log(np.log(G))])
+    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    return float(coef[0]), float(coef[1]), float(coef[2])
+
+
+@dataclass(frozen=True)
+class ExponentSplit:
+    """The free exponents of B for one prompt law, fitted on the same cells (G ≥ 2, both averages > 0).
+
+    Least squares is linear in the data, so on the same cells the fits subtract exactly:
+    α_ratio = α_FCFS − α_BF-IO (and likewise for the log log G exponent).
+
+    Attributes:
+        n_cells: cells used.
+        alpha_ratio, alpha_fcfs, alpha_bfio: exponents of B for FCFS/BF-IO, FCFS and BF-IO.
+    """
+
+    n_cells: int
+    alpha_ratio: float
+    alpha_fcfs: float
+    alpha_bfio: float
+
+
+def exponent_split(cells: Iterable[Mapping[str, object]]) -> dict[str, ExponentSplit]:
+    """:class:`ExponentSplit` per law over the fixed-output cells of a bounds sweep (each with ``law``,
+    ``outputs``, ``B``, ``G``, ``fcfs`` and ``bfio_h0``, tokens); laws with fewer than 3 usable cells are
+    left out."""
+    by_law: dict[str, list[tuple[float, float, float, float]]] = {}
+    for c in cells:
+        if c.get("outputs") != "fixed" or "bfio_h0" not in c:
+            continue
+        b, g = float(c["B"]), float(c["G"])  # type: ignore[arg-type]
+        f, h = float(c["fcfs"]), float(c["bfio_h0"])  # type: ignore[arg-type]
+        if g >= 2 and f > 0 and h > 0:
+            by_law.setdefault(str(c["law"]), []).append((b, g, f, h))
+    out: dict[str, ExponentSplit] = {}
+    for law, rows in by_law.items():
+        if len(rows) < 3:
+            continue
+        a_r = _free_fit([(b, g, f / h) for b, g, f, h in rows])[1]
+        a_f = _free_fit([(b, g, f) for b, g, f, _ in rows])[1]
+        a_b = _free_fit([(b, g, h) for b, g, _, h in rows])[1]
+        out[law] = ExponentSplit(len(rows), a_r, a_f, a_b)
+    return out
+
+
+def partition_sentence(cells: Iterable[Mapping[str, object]]) -> str:
+    """A generated explanation of the fitted exponent of B (number partitioning), or "" without cells.
+
+    The H = 0 problem on a refill block is balanced multiway number partitioning of G·B prompts into G
+    groups of B. FCFS's imbalance grows like √B (the bounds); BF-IO's, for a law with many distinct
+    values, falls as B grows (each worker holds more items, so there are exponentially more partitions
+    while the group sums spread only like √B; the optimum gap shrinks toward the integer floor
+    G⌈W/G⌉ − W ≈ (G − 1)/2), so the ratio's exponent is ½ plus BF-IO's rate of decrease. For a two-point
+    law the loads live on a lattice of step Δ_s and BF-IO's imbalance cannot fall below it, so the ratio's
+    exponent stays near ½.
+    """
+    sp_ = exponent_split(cells)
+    if not sp_:
+        return ""
+    parts = [f"{law}: {s.alpha_ratio:.2f} = {s.alpha_fcfs:.2f} − ({s.alpha_bfio:.2f})"
+             for law, s in sp_.items()]
+    return ("Why the fitted exponent of B exceeds ½ (number partitioning): on the same cells the log-linear "
+            "fits subtract exactly, exponent(ratio) = exponent(FCFS) − exponent(BF-IO), "
+            f"{'; '.join(parts)}. FCFS grows like √B, as the bounds say; with many distinct prompt lengths the "
+            "H = 0 problem is a balanced number-partitioning problem whose optimum gap shrinks as each worker "
+            "holds more prompts (more partitions, group sums spreading only like √B), so BF-IO's imbalance "
+            "falls with B (toward the integer floor G⌈W/G⌉ − W of the instance lower bound); with two prompt lengths "
+            "the loads lie on a lattice of step Δ_s and it "
+            "cannot fall, so the exponent stays near ½.")
