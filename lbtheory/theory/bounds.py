@@ -412,8 +412,10 @@ def any_policy_upper() -> Expr:
     Statement (classical, trivial): with fixed outputs and R ≥ G·B, every worker holds B prompts and the
     same age sum, so L_g − L_h ≤ B·Δ_s and Imb(k) ≤ (G − 1)·B·(s_max − s_min).
 
-    It is the right order for JSQ: with a slot cap, JSQ's last placements are forced, and on the order
-    (s_max, s_min × B, s_max × (B − 1)) with G = 2 and B·s_min < s_max it leaves Imb = B·Δ_s. The
+    It is JSQ's exact worst case under slot caps: JSQ's last placements are forced, and on the order
+    (s_max, s_min × (G − 1)B, s_max × (B − 1)) with B·s_min < s_max it leaves Imb = (G − 1)·B·Δ_s for
+    every G and B (pinned in ``tests/properties/test_jsq_rr.py``), so no smaller JSQ bound holds for
+    arbitrary orders. The
     Graham-type (G − 1)·s_max is therefore *false* for JSQ under the cap (counterexample pinned in
     ``tests/properties/test_jsq_rr.py``), even for i.i.d. prompts where JSQ measures close to FCFS.
     """

@@ -206,7 +206,9 @@ def _specs() -> list[tuple[str, str, str, str, str, tuple[str, ...], sp.Expr]]:
         ("ratio_lower", "C2", "lower", "E[AvgImb FCFS] / AvgImb BF-IO(H=0), dimensionless",
          "theorem (ours)", (*H_SAT, FIXED_OUT, "R >= G*B", "exact H=0 optimiser"), bd.ratio_lower()),
         ("any_policy_upper", "C2", "upper", "Imb(k) of any slot-filling policy incl. JSQ, tokens",
-         "classical", (*H_SAT, FIXED_OUT), bd.any_policy_upper()),
+         "classical", (*H_SAT, FIXED_OUT, "R >= G*B",
+                       "attained by JSQ for every G, B when B*s_min < s_max (order s_max, s_min x (G-1)B, "
+                       "s_max x (B-1)): JSQ's exact worst case under slot caps"), bd.any_policy_upper()),
         ("energy_saving_spin", "C5", "identity", "energy saved by balancing, fraction",
          "theorem (ours)", ("busy workers draw P_busy, waiting workers P_wait (any P_wait, P_busy > 0)",
                             "balanced counterfactual: same steps and work, loads equal",
