@@ -466,3 +466,16 @@ def step_loadblind_geometric_law(policy: object, workers: int, slots: int, promp
     p_float = [float(p) for p in probs]
     formula = loadblind_geometric_gap(vals, p_float, workers, slots, 1.0 / float(1 - q), 1, step=k)
     return Step("E Imb(k) = G(E max L - E L), i.i.d. loads", total, formula, "~=")
+
+
+def step_chernoff_max(d: Dist, slots: int, workers: int, lam: float) -> Step:
+    """Chernoff's maximal inequality, the last step of ``loadblind_upper_geometric``:
+    E[max_g X_g] ≤ (log G + log E e^{λX})/λ for X_g = S_g − Bμ (identically distributed; exact E max,
+    40-digit cumulant generating function)."""
+    s = block_sum(d, slots)
+    mu, _ = _mu_var(d)
+    c = slots * mu
+    e_max = _mp(expected_max([s] * workers) - c)
+    lm = mpmath.mpf(lam)
+    cgf = mpmath.log(mpmath.fsum(_mp(p) * mpmath.exp(lm * _mp(v - c)) for v, p in s.items()))
+    return Step("E max X <= (log G + cgf)/lambda", float(e_max), float((mpmath.log(workers) + cgf) / lm))

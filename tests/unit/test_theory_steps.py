@@ -325,3 +325,39 @@ def test_step_loadblind_geometric_law_teeth() -> None:
     assert abs(st.lhs - stationary) > 1e-3
     with pytest.raises(ValueError, match="not load-blind"):
         S.step_loadblind_geometric_law("jsq_tokens", 2, 2, [1, 4], ["1/3", "2/3"], F(1, 2), 2)
+
+
+@pytest.mark.parametrize(("d", "slots", "workers"), CASES)
+def test_step_chernoff_max(d: S.Dist, slots: int, workers: int) -> None:
+    """E max_g X_g ≤ (log G + log E e^{λX})/λ for several λ (exact E max)."""
+    sig = float(np.sqrt(float(S._mu_var(d)[1])))
+    for t in (0.3, 1.0, 2.0):
+        assert S.step_chernoff_max(d, slots, workers, t / (sig * np.sqrt(slots))).holds
+
+
+def test_step_chernoff_max_teeth() -> None:
+    """Near its best λ the inequality is within a factor 1.5 at G = 5 (so 2/3 of it fails), and log G cannot
+    be dropped (at G = 2, (cgf)/λ alone is below E max for small λ)."""
+    d = LAWS[0]
+    sig = float(np.sqrt(float(S._mu_var(d)[1])))
+    best = min((S.step_chernoff_max(d, 3, 5, t / (sig * np.sqrt(3))) for t in np.linspace(0.2, 4, 40)),
+               key=lambda st: st.rhs)
+    assert best.lhs > best.rhs / 1.5
+    st = S.step_chernoff_max(d, 3, 2, 0.1 / (sig * np.sqrt(3)))
+    assert st.rhs - np.log(2) / (0.1 / (sig * np.sqrt(3))) < st.lhs
+
+
+def test_step_geometric_age_cgf_symbolic() -> None:
+    """ψ_a(λ) of geometric_age_cgf is the centred cumulant generating function of P(a = j) = p·q^j: at
+    o = 3 and e^λ = 5/4 (q e^λ = 5/6) the series Σ_j p (q e^λ)^j = 2 (sympy summation) gives
+    ψ_a = log 2 − 2·log(5/4); and ψ_a'(0) = 0, ψ_a''(0) = σ_a² = q/p² (age_moments_geometric)."""
+    lam, j = sp.symbols("lambda j", positive=True)
+    o = sp.Symbol("o", positive=True)
+    psi = bd.geometric_age_cgf(lam)
+    series = sp.summation(sp.Rational(1, 3) * sp.Rational(5, 6) ** j, (j, 0, sp.oo))
+    assert series == 2
+    val = psi.subs({o: 3, lam: sp.log(sp.Rational(5, 4))})
+    assert sp.simplify(val - (sp.log(series) - 2 * sp.log(sp.Rational(5, 4)))) == 0
+    assert sp.simplify(sp.diff(psi, lam).subs(lam, 0)) == 0
+    va, _ = bd.age_moments_geometric()
+    assert sp.simplify(sp.diff(psi, lam, 2).subs(lam, 0) - va) == 0
