@@ -108,7 +108,7 @@ def _bfio_ratio(inst: AdversarialInstance, safeguard: str = "refill") -> float:
     return _max_ratio(inst, BFIO(horizon=0, safeguard=safeguard))
 
 
-@settings(max_examples=400)
+@settings(max_examples=max(400, settings().max_examples))  # the profile may ask for more
 @given(inst=few_valued_wide_window())
 @example(inst=PINNED_WIDE_WINDOW)
 def test_registered_bfio_meets_bound_wide_window(inst: AdversarialInstance) -> None:
@@ -122,7 +122,7 @@ def test_registered_bfio_meets_bound_wide_window(inst: AdversarialInstance) -> N
     assert r <= 1.0
 
 
-@settings(max_examples=200)
+@settings(max_examples=max(200, settings().max_examples))  # the profile may ask for more
 @given(inst=few_valued_wide_window(), kappa=st.sampled_from((3, 8, 64)))
 @example(inst=PINNED_WIDE_WINDOW, kappa=8)
 def test_bfio_step_time_objective_meets_bound_wide_window(inst: AdversarialInstance, kappa: int) -> None:
