@@ -263,8 +263,20 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--seeds", type=int, default=None, help="replicates per cell (default 1 fast, 2 full)")
     ap.add_argument("--replot", action="store_true",
                     help="only redraw the figure from results/bounds_sweep.json")
+    ap.add_argument("--remacro", action="store_true",
+                    help="only rewrite the tier's paper/variables/bounds_sweep.tex from its result file (the "
+                         "generated sentences change with lbtheory.theory, the measurements do not)")
     args = ap.parse_args(argv)
     set_tier("full" if args.full and not args.fast else "fast")
+    if args.remacro:
+        import json
+
+        from _common import VARIABLES, rel, write_macros
+
+        path = RESULTS / f"{STEM}.json"
+        result = json.loads(path.read_text())
+        write_macros(VARIABLES / f"{STEM}.tex", macros(result), rel(path))
+        return result
     if args.replot:
         import json
 
