@@ -34,7 +34,7 @@ from lbtheory.engine.simulate import simulate
 from lbtheory.model import ClusterConfig, SimConfig, StepTimeModel
 from lbtheory.policies import make_policy, policy_names
 from lbtheory.provenance import manifest
-from lbtheory.theory.corollaries import sweep_region_sentence
+from lbtheory.theory.corollaries import partition_sentence, sweep_region_sentence
 from lbtheory.theory.evaluate import get
 from lbtheory.theory.exact import block_max_gaps, law_params
 from lbtheory.workloads.base import Workload
@@ -150,12 +150,20 @@ def macros(result: dict) -> dict[str, str]:
     def g3(v: float | None) -> str:
         return "--" if v is None else f"{v:.3g}"
 
+    def tex(text: str) -> str:
+        """The generated sentences' Unicode in LaTeX."""
+        for a, b in (("√", r"$\surd$"), ("Ω", r"$\Omega$"), ("≥", r"$\ge$"), ("≍", r"$\asymp$"),
+                     ("σ_s", r"$\sigma_s$"), ("Δ_s", r"$\Delta_s$"), ("·", r"$\cdot$"), ("−", "-"),
+                     ("B_min", r"$B_{\min}$"), ("κ", r"$\kappa$"), ("½", r"$\frac12$"),
+                     ("⌈", r"$\lceil$"), ("⌉", r"$\rceil$")):
+            text = text.replace(a, b)
+        return text
+
     bf = [c["bfio_h0"] / c["bfio_upper"] for c in fixed if "bfio_h0" in c and c["bfio_upper"] > 0]
     ratios = [c["ratio"] for c in fixed if c.get("ratio")]
     out = {
-        "BoundsSweepRegionSentence": sweep_region_sentence(result["cells"]).replace("√", r"$\surd$")
-        .replace("Ω", r"$\Omega$").replace("≥", r"$\ge$").replace("≍", r"$\asymp$").replace("σ_s", r"$\sigma_s$")
-        .replace("Δ_s", r"$\Delta_s$").replace("·", r"$\cdot$").replace("−", "-").replace("B_min", r"$B_{\min}$"),
+        "BoundsSweepRegionSentence": tex(sweep_region_sentence(result["cells"])),
+        "BoundsSweepPartitionSentence": tex(partition_sentence(result["cells"])),
         "BoundsSweepTier": result["manifest"]["config"]["tier"],
         "BoundsSweepFitC": g3(fit_r.get("c")),
         "BoundsSweepFitRms": g3(fit_r.get("rms_log_residual")),
@@ -255,8 +263,20 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--seeds", type=int, default=None, help="replicates per cell (default 1 fast, 2 full)")
     ap.add_argument("--replot", action="store_true",
                     help="only redraw the figure from results/bounds_sweep.json")
+    ap.add_argument("--remacro", action="store_true",
+                    help="only rewrite the tier's paper/variables/bounds_sweep.tex from its result file (the "
+                         "generated sentences change with lbtheory.theory, the measurements do not)")
     args = ap.parse_args(argv)
     set_tier("full" if args.full and not args.fast else "fast")
+    if args.remacro:
+        import json
+
+        from _common import VARIABLES, rel, write_macros
+
+        path = RESULTS / f"{STEM}.json"
+        result = json.loads(path.read_text())
+        write_macros(VARIABLES / f"{STEM}.tex", macros(result), rel(path))
+        return result
     if args.replot:
         import json
 

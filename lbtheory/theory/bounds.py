@@ -26,6 +26,7 @@ from sympy import Expr
 
 from lbtheory.theory.symbols import (
     C_BE,
+    C_CHEB,
     B,
     G,
     P_busy,
@@ -45,10 +46,12 @@ from lbtheory.theory.symbols import (
     s_min,
     s_top,
     sigma_s,
+    tau,
     theta,
     u,
     u_sat,
     x,
+    xi,
 )
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -159,6 +162,84 @@ def fcfs_lower(threshold: Expr = x) -> Expr:
     return sp.Max(fcfs_lower_pair(), fcfs_lower_gaussmax(threshold))
 
 
+def prompt_upper_reach() -> Expr:
+    """b₊ = s_max − μ_s: the largest upward deviation of one prompt from its mean (tokens)."""
+    return s_max - mu_s
+
+
+def tilt_pieces(tilt: Expr = tau) -> dict[str, Expr]:
+    """The pieces of the exponential-tilting argument of :func:`fcfs_lower_moderate`, for a tilt
+    λ = τ/(σ_s√B) ≥ 0 of one centred prompt Y = s − μ_s ≤ b₊ (ours; each is a classical one-line bound):
+
+    * ``eta`` η = λb₊;  ``kappa`` κ = σ_s²(e^η − 1 − η)/b₊² ≥ Λ(λ) = log E e^{λY} (Bennett);
+    * ``lam_lo`` BΛ(λ) ≥ B·log max(1, 1 + τ²/(2B) − τ³ρ₃/(6σ_s³B^{3/2})) (e^y ≥ 1 + y + y²/2 + y³/6);
+    * ``m_lo`` √B·m(λ)/σ_s ≥ max(0, τ − τ²ρ₃/(2σ_s³√B))·e^{−κ}, m(λ) = E_Q Y the tilted mean;
+    * ``m_hi`` √B·m(λ)/σ_s ≤ τ·e^η;   ``sd_hi`` √(v(λ))/σ_s ≤ e^{η/2}, v(λ) = Var_Q Y.
+    """
+    lam_b = tilt * prompt_upper_reach() / (sigma_s * sp.sqrt(B))
+    kappa = sigma_s**2 * (sp.exp(lam_b) - 1 - lam_b) / prompt_upper_reach() ** 2
+    skew = rho_3 / sigma_s**3
+    lam_lo = B * sp.log(sp.Max(1, 1 + tilt**2 / (2 * B) - tilt**3 * skew / (6 * B ** sp.Rational(3, 2))))
+    m_lo = sp.Max(0, tilt - tilt**2 * skew / (2 * sp.sqrt(B))) * sp.exp(-kappa)
+    return {"eta": lam_b, "kappa": kappa, "lam_lo": lam_lo, "m_lo": m_lo,
+            "m_hi": tilt * sp.exp(lam_b), "sd_hi": sp.exp(lam_b / 2)}
+
+
+def moderate_tail_threshold(tilt: Expr = tau) -> Expr:
+    """x_τ = max(0, √B·m_lo/σ_s − c·e^{η/2}): the threshold (standard deviations of S) at which
+    :func:`moderate_tail_lower` bounds P(Z ≥ x_τ) from below (c = :data:`C_CHEB`)."""
+    t = tilt_pieces(tilt)
+    return sp.Max(0, t["m_lo"] - C_CHEB * t["sd_hi"])
+
+
+def moderate_tail_lower(tilt: Expr = tau) -> Expr:
+    """p_τ = (1 − 1/c²)·exp(−(τ·√B·m_hi/σ_s + c·τ·e^{η/2}) + BΛ_lo) ≤ P(Z ≥ x_τ) (ours).
+
+    Proof (exponential tilting, Cramér's change of measure): under Q, dQ/dP = Π e^{λY_i}/E e^{λY}, the
+    sum T = ΣY_i has mean Bm and variance Bv, so Q(|T − Bm| < c√(Bv)) ≥ 1 − 1/c² (Chebyshev); on that
+    event a := Bm_lo − c√(Bv̄) ≤ T ≤ u := Bm_hi + c√(Bv̄) and P(T ≥ a) = E_Q[e^{−λT + BΛ}; T ≥ a] ≥
+    e^{BΛ − λu}·Q(a ≤ T ≤ u). In units of σ_s√B, a is x_τ and λu is τ²e^η + cτe^{η/2}.
+    """
+    t = tilt_pieces(tilt)
+    rate = tilt * t["m_hi"] + C_CHEB * tilt * t["sd_hi"] - t["lam_lo"]
+    return (1 - 1 / C_CHEB**2) * sp.exp(-rate)
+
+
+def standardized_fourth_moment() -> Expr:
+    """E Z⁴ = (m₄ + 3(B − 1)σ_s⁴)/(Bσ_s⁴) for Z = (S − Bμ_s)/(σ_s√B) (classical identity)."""
+    return (m_4 + 3 * (B - 1) * sigma_s**4) / (B * sigma_s**4)
+
+
+def fcfs_moderate_factor(tilt: Expr = tau) -> Expr:
+    """ℓ_MD(τ) = max(0, x_τ·(1 − e^{−G·p_τ}) − ½·(1 − 1/(4·E Z⁴))^{G−1}) (dimensionless)."""
+    neg = sp.Rational(1, 2) * (1 - 1 / (4 * standardized_fourth_moment())) ** (G - 1)
+    return sp.Max(0, moderate_tail_threshold(tilt) * (1 - sp.exp(-G * moderate_tail_lower(tilt))) - neg)
+
+
+def fcfs_lower_moderate(tilt: Expr = tau) -> Expr:
+    """Moderate-deviation lower bound on E[Imb(k)] for FCFS (and any load-blind policy), free of
+    Berry–Esseen (ours): under H_sat, for every step k of the window and every tilt τ ≥ 0,
+
+        E[Imb(k)] ≥ G·σ_s·√B·ℓ_MD(τ),
+        ℓ_MD(τ) = max(0, x_τ·(1 − e^{−G·p_τ}) − ½·(1 − 1/(4 E Z⁴))^{G−1}),
+
+    x_τ, p_τ from :func:`moderate_tail_threshold` and :func:`moderate_tail_lower` (exponential tilting
+    with a Chebyshev window c = 11/10), E Z⁴ from :func:`standardized_fourth_moment`.
+
+    Regime: the errors are O(τ³(b₊/σ_s + ρ₃/σ_s³)/√B) in the exponent, so with τ ≈ √(2 log G) the bound is
+    ℓ_MD ≥ √(2 log G)·(1 − o(1)) as soon as B/log G → ∞ (then G → ∞): the moderate-deviation regime
+    B ≫ log G, which contains the paper's √G = õ(B), against B ≫ G log G for :func:`fcfs_lower_gaussmax`
+    (and with √2 more). Its constants are poor at moderate G: it beats the Berry–Esseen bound only for
+    G ≈ 10⁶, B ≈ 10³ for small laws (uniform prompts on 1..2048: beyond G = 2²⁰; 4.8 against 3.8 at
+    G = 10¹², B = 10⁸); at G = 256, B = 72 it gives 0.04 against 1.33.
+
+    Proof: the chain of :func:`fcfs_lower_gaussmax` with P(Z ≥ x_τ) ≥ p_τ in place of Berry–Esseen, and
+    E[(max Z)⁻] ≤ E[Z⁻]·P(Z < 0)^{G−1} with E Z⁻ ≤ ½ and P(Z < 0) ≤ 1 − P(Z > 0) ≤ 1 − (E Z⁺)² ≤
+    1 − 1/(4 E Z⁴) (Cauchy–Schwarz, then Hölder E|Z| ≥ 1/√(E Z⁴)).
+    """
+    return G * sigma_s * sp.sqrt(B) * fcfs_moderate_factor(tilt)
+
+
 def gaussmax_regime_b_min() -> Expr:
     """B_min(G) = (2·C_BE·ρ₃/σ_s³)²/p_G²: for B ≥ B_min, ε_B ≤ p_G/2, so the Gaussian-max bound is at least
     G·σ_s√B·(√(log G)(1 − e^{−G p_G/2}) − ½(½ + p_G/2)^{G−1}) (ours)."""
@@ -235,9 +316,8 @@ def any_policy_lower_geometric() -> Expr:
     largest age sum), and E[max A] − E[A] is bounded as in :func:`fcfs_lower_pair`.
 
     Consequence: once o ≳ 2.5·√B·Δ_s/δ no output-blind slot-filling policy beats order G·δ·o·√B, so the
-    ratio of C2 cannot be Ω(√(B log G)) there. (That it is O(√(log G)) would need an FCFS *upper* bound
-    with geometric outputs of the same order, which is not proved here; see
-    :func:`loadblind_upper_geometric_conjecture`.)
+    ratio of C2 cannot be Ω(√(B log G)) there; with :func:`loadblind_upper_geometric` it is
+    O(√(log G) + log G/√B).
     """
     var_a, m4_a = age_moments_geometric()
     core = G * delta * var_a ** sp.Rational(3, 2) * B / sp.sqrt(m4_a + (6 * B - 3) * var_a**2)
@@ -274,16 +354,48 @@ def ratio_lower_regime() -> Expr:
     return G * sigma_s * sp.sqrt(B) * fcfs_gaussmax_factor_regime() / bfio_upper()
 
 
-def loadblind_upper_geometric_conjecture() -> Expr:
-    """Conjecture (not proved): with geometric outputs of mean o, a load-blind policy has
-    E[Imb(k)] ≤ G·((σ_s√B + δσ_a√B)·√(2 log G) + (Δ_s + δ·o·log G)·log G/3) in stationarity.
+def geometric_age_cgf(lam: Expr) -> Expr:
+    """ψ_a(λ) = log E e^{λ(a − E a)} = log(p/(1 − q·e^λ)) − λq/p for the stationary age a (P(a = j) =
+    p·q^j, p = 1/o), valid for 0 ≤ λ < log(1/q) (classical)."""
+    p = sp.Integer(1) / o
+    q = 1 - p
+    return sp.log(p / (1 - q * sp.exp(lam))) - lam * q / p
 
-    Why plausible: given the outputs, L_g = A_g + S_g with S_g sub-gamma (as in :func:`loadblind_upper`),
-    and the age sums A_g are sums of B geometric ages, sub-exponential with scale ≈ δ·o; a
-    Bernstein-type maximal inequality for the sum would give this form. Why unproved: FCFS's ages are not
-    independent of its assignment (slots that free together are refilled together), so the A_g are
-    exchangeable but not independent across workers, and the maximal inequality is not available as is.
-    With it, the C2 ratio under geometric outputs would be O(√(log G)) once o ≳ 2.5√B·Δ_s/δ.
+
+def loadblind_upper_geometric(param: Expr = xi) -> Expr:
+    """Upper bound on E[Imb(k)] for a load-blind, output-blind, slot-filling policy (FCFS, round robin,
+    random) with geometric outputs, in stationarity (ours; Chernoff's maximal inequality):
+
+        E[Imb(k)] ≤ G·(log G + B·ψ_s(λ) + B·ψ_a(δλ))/λ,   λ = ξ/(δ·o + b₊), 0 < ξ < 1,
+
+    ψ_s(λ) = σ_s²(e^{λb₊} − 1 − λb₊)/b₊² (Bennett, b₊ = s_max − μ_s), ψ_a from
+    :func:`geometric_age_cgf` (δλ < 1/o ≤ log(1/q), so it is finite). The registry takes the best ξ on a
+    grid. It is O(G·(√(B·(σ_s² + δ²σ_a²)·log G) + (δo + b₊)·log G)), σ_a² = o(o − 1): with
+    :func:`any_policy_lower_geometric` (order G·δ·o·√B once o ≳ 2.5√B·Δ_s/δ) the C2 ratio under geometric
+    outputs is O(√(log G) + log G/√B) in that regime.
+
+    Proof: the policy's choices depend neither on prompts nor outputs, so (i) each slot's age is its own
+    Markov chain (a → a + 1 w.p. q, → 0 w.p. p) and the G·B ages are independent (the i.i.d.-age step), and
+    (ii) given the outputs the requests on each slot are fixed, so the prompts there are fresh i.i.d.
+    draws independent of the ages. Hence L_g = P_g + δA_g has log E e^{λ(L_g − E L_g)} ≤ Bψ_s(λ) +
+    Bψ_a(δλ) for each g, and E max_g X_g ≤ (log Σ_g E e^{λX_g})/λ (Jensen) needs only these marginals;
+    E[Imb] = G·(E max_g L_g − E L_1). At a finite step k the ages are min(a, k); the exact checks in
+    :mod:`.steps` also cover those steps.
+    """
+    lam = param / (delta * o + prompt_upper_reach())
+    b = prompt_upper_reach()
+    psi_s = sigma_s**2 * (sp.exp(lam * b) - 1 - lam * b) / b**2
+    return G * (sp.log(G) + B * psi_s + B * geometric_age_cgf(delta * lam)) / lam
+
+
+def loadblind_upper_geometric_conjecture() -> Expr:
+    """Conjecture (a closed form, searched, not proved): with geometric outputs of mean o, a load-blind
+    policy has E[Imb(k)] ≤ G·((σ_s√B + δσ_a√B)·√(2 log G) + (Δ_s + δ·o·log G)·log G/3) in stationarity.
+
+    Why plausible: the proved :func:`loadblind_upper_geometric` has this shape (sub-Gaussian part
+    √(2v log G) with v = B(σ_s² + δ²σ_a²), sub-exponential part of scale ≈ δ·o); the closed form would
+    need a Bernstein-type bound on the geometric age's cumulant generating function with these constants.
+    Searched with the exact stationary expectation (``tests/properties/test_geometric_upper.py``).
     """
     var_a, _ = age_moments_geometric()
     lg = sp.log(G)
@@ -300,8 +412,10 @@ def any_policy_upper() -> Expr:
     Statement (classical, trivial): with fixed outputs and R ≥ G·B, every worker holds B prompts and the
     same age sum, so L_g − L_h ≤ B·Δ_s and Imb(k) ≤ (G − 1)·B·(s_max − s_min).
 
-    It is the right order for JSQ: with a slot cap, JSQ's last placements are forced, and on the order
-    (s_max, s_min × B, s_max × (B − 1)) with G = 2 and B·s_min < s_max it leaves Imb = B·Δ_s. The
+    It is JSQ's exact worst case under slot caps: JSQ's last placements are forced, and on the order
+    (s_max, s_min × (G − 1)B, s_max × (B − 1)) with B·s_min < s_max it leaves Imb = (G − 1)·B·Δ_s for
+    every G and B (pinned in ``tests/properties/test_jsq_rr.py``), so no smaller JSQ bound holds for
+    arbitrary orders. The
     Graham-type (G − 1)·s_max is therefore *false* for JSQ under the cap (counterexample pinned in
     ``tests/properties/test_jsq_rr.py``), even for i.i.d. prompts where JSQ measures close to FCFS.
     """

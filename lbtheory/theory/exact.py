@@ -92,3 +92,56 @@ def block_max_gaps(values: Sequence[int] | NDArray[np.int64], probs: Sequence[fl
     cdf = np.clip(np.cumsum(pmf), 0.0, 1.0)[:-1]
     mu = law_params(values, probs)["mu_s"]
     return {int(g): int(g) * (float(np.sum(1.0 - cdf ** int(g))) - slots * mu) for g in workers}
+
+
+def geometric_age_pmf(mean_output: float, step: int | None = None, tail: float = 1e-15) -> FloatArray:
+    """The law of one slot's age a under i.i.d. geometric outputs of mean o (p = 1/o, q = 1 − p) and a
+    policy that fills every slot at every step: P(a = j) = p·q^j (stationary, truncated where the
+    remaining mass is below ``tail`` and renormalised), or at step k = ``step`` (all slots filled at
+    step 0) the law of min(a, k): P(a = j) = p·q^j for j < k, q^k at j = k (exact)."""
+    if mean_output < 1:
+        raise ValueError(f"mean output must be >= 1, got {mean_output}")
+    p = 1.0 / float(mean_output)
+    q = 1.0 - p
+    if step is not None:
+        if step < 0:
+            raise ValueError(f"step must be >= 0, got {step}")
+        out = p * q ** np.arange(step + 1, dtype=np.float64)
+        out[-1] = q**step
+        return out
+    if q == 0.0:
+        return np.array([1.0])
+    n = int(np.ceil(np.log(tail) / np.log(q))) + 1
+    out = p * q ** np.arange(n, dtype=np.float64)
+    return out / out.sum()
+
+
+def loadblind_geometric_gap(values: Sequence[int] | NDArray[np.int64], probs: Sequence[float] | FloatArray,
+                            workers: int, slots: int, mean_output: float, drift: int = 1,
+                            step: int | None = None) -> float:
+    """E[Imb(k)] = G·(E[max_g L_g] − E[L_1]) for a load-blind, output-blind, slot-filling policy with
+    i.i.d. geometric outputs of mean o (stationary, or at step k = ``step``), R ≥ G·B: the loads
+    L_g = P_g + δ·A_g are i.i.d. across workers, P_g a sum of B prompts, A_g an independent sum of B
+    i.i.d. ages (:func:`geometric_age_pmf`); computed by convolution (tokens, float round-off only)."""
+    if drift < 0 or int(drift) != drift:
+        raise ValueError(f"drift must be a non-negative integer here, got {drift}")
+    pmf_p = block_sum_pmf(values, probs, slots)
+    age = geometric_age_pmf(mean_output, step)
+    a1 = np.zeros(drift * (age.size - 1) + 1) if drift > 0 else np.array([1.0])
+    if drift > 0:
+        a1[:: drift] = age
+    from scipy.signal import fftconvolve
+
+    def conv(x: FloatArray, y: FloatArray) -> FloatArray:
+        # direct for small sizes; FFT (round-off ~1e-16, clipped at 0) beyond
+        return np.convolve(x, y) if x.size * y.size <= 2e6 else np.clip(fftconvolve(x, y), 0.0, None)
+
+    pmf_a = np.array([1.0])
+    for _ in range(slots):
+        pmf_a = conv(pmf_a, a1)
+    pmf = conv(pmf_p, pmf_a)
+    pmf = pmf / pmf.sum()
+    cdf = np.clip(np.cumsum(pmf), 0.0, 1.0)
+    e_max = float(np.sum(1.0 - cdf[:-1] ** workers))
+    mean = float(np.dot(np.arange(pmf.size), pmf))
+    return workers * (e_max - mean)

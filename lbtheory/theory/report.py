@@ -22,7 +22,7 @@ def bounds_table(params: Mapping[str, float] | None = None) -> list[dict[str, An
     """
     from lbtheory.theory.evaluate import default_params
 
-    known = set(default_params()) | {"x"}
+    known = set(default_params()) | {"x", "tau", "xi"}
     unknown = sorted(set(params or {}) - known)
     if unknown:
         raise KeyError(f"unknown parameter(s) {unknown}; choose from: {', '.join(sorted(known))}")

@@ -37,7 +37,8 @@ C_BE = Fraction(4748, 10000)
 
 @dataclass(frozen=True)
 class Step:
-    """One proof step on one case: ``lhs relation rhs`` with relation "<=" or "==" (exact numbers)."""
+    """One proof step on one case: ``lhs relation rhs`` with relation "<=", "==" (exact numbers) or "~="
+    (equal up to float round-off, relative 1e-9)."""
 
     name: str
     lhs: Fraction | float
@@ -49,6 +50,8 @@ class Step:
         """Whether the step's inequality (or equality) holds on this case."""
         if self.relation == "==":
             return self.lhs == self.rhs
+        if self.relation == "~=":  # equal up to float round-off (sums of many float products)
+            return abs(float(self.lhs) - float(self.rhs)) <= 1e-9 * max(1.0, abs(float(self.rhs)))
         return self.lhs <= self.rhs
 
 
@@ -308,3 +311,171 @@ def step_age_prompt_split(result: object, prompt_range: float) -> tuple[np.ndarr
         A[ks, int(g[i])] += ks - lo
     rhs = G * (A.max(axis=1) - A.mean(axis=1)) - (G - 1) * B * prompt_range
     return res.steps.imbalance[:T].astype(np.float64), rhs  # type: ignore[attr-defined]
+
+
+# ------------------------------------------------- moderate deviations (exponential tilting)
+
+
+def _mp(v: Fraction | int | float) -> mpmath.mpf:
+    if isinstance(v, Fraction):
+        return mpmath.mpf(v.numerator) / v.denominator
+    return mpmath.mpf(v)
+
+
+def tilted_moments(d: Dist, lam: float) -> dict[str, mpmath.mpf]:
+    """For one centred prompt Y = s − μ and a tilt λ ≥ 0 (40 digits): Λ = log E e^{λY}, the tilted mean
+    m = E[Y e^{λY}]/E e^{λY} and variance v, and σ², ρ₃, b₊ = s_max − μ."""
+    mu, var = _mu_var(d)
+    lm = mpmath.mpf(lam)
+    ys = [(_mp(x - mu), _mp(p)) for x, p in d.items()]
+    phi = mpmath.fsum(p * mpmath.exp(lm * y) for y, p in ys)
+    m = mpmath.fsum(p * y * mpmath.exp(lm * y) for y, p in ys) / phi
+    e2 = mpmath.fsum(p * y * y * mpmath.exp(lm * y) for y, p in ys) / phi
+    return {"Lambda": mpmath.log(phi), "m": m, "v": e2 - m * m, "var": _mp(var),
+            "rho3": mpmath.fsum(p * abs(y) ** 3 for y, p in ys), "b_plus": max(y for y, _ in ys)}
+
+
+def step_tilt_pieces(d: Dist, slots: int, tau: float) -> tuple[Step, ...]:
+    """The per-prompt bounds of :func:`lbtheory.theory.bounds.tilt_pieces` at λ = τ/(σ√B), against the
+    exact tilted quantities: Λ ≤ κ (Bennett), BΛ ≥ lam_lo, m_lo ≤ √B·m/σ ≤ m_hi, √v/σ ≤ sd_hi."""
+    from lbtheory.theory.bounds import tilt_pieces
+    from lbtheory.theory.evaluate import compile_expr
+
+    mu, var = _mu_var(d)
+    sig = mpmath.sqrt(_mp(var))
+    lam = float(mpmath.mpf(tau) / (sig * mpmath.sqrt(slots)))
+    t = tilted_moments(d, lam)
+    p = {"tau": tau, "B": float(slots), "sigma_s": float(sig), "rho_3": float(t["rho3"]),
+         "s_max": float(max(d)), "mu_s": float(_mp(mu))}
+    pieces = {k: compile_expr(e)(p) for k, e in tilt_pieces().items()}
+    rb = mpmath.sqrt(slots) / sig
+    return (Step("Bennett: Lambda <= kappa", float(t["Lambda"]), pieces["kappa"] * (1 + 1e-12)),
+            Step("B*Lambda >= lam_lo", pieces["lam_lo"] * (1 - 1e-12), float(slots * t["Lambda"])),
+            Step("m_lo <= sqrt(B) m / sigma", pieces["m_lo"] * (1 - 1e-12), float(rb * t["m"])),
+            Step("sqrt(B) m / sigma <= m_hi", float(rb * t["m"]), pieces["m_hi"] * (1 + 1e-12)),
+            Step("sqrt(v) / sigma <= sd_hi", float(mpmath.sqrt(t["v"]) / sig), pieces["sd_hi"] * (1 + 1e-12)))
+
+
+def _tilted_sum(d: Dist, slots: int, lam: float) -> tuple[list[tuple[mpmath.mpf, mpmath.mpf, mpmath.mpf]], mpmath.mpf]:
+    """[(t, P(T = t), Q(T = t))] for T = Σ of ``slots`` centred prompts, Q the λ-tilted law, and BΛ."""
+    s = block_sum(d, slots)
+    mu, _ = _mu_var(d)
+    lm = mpmath.mpf(lam)
+    c = slots * mu
+    rows = [(_mp(x - c), _mp(p)) for x, p in s.items()]
+    z = mpmath.fsum(p * mpmath.exp(lm * t) for t, p in rows)
+    return [(t, p, p * mpmath.exp(lm * t) / z) for t, p in rows], mpmath.log(z)
+
+
+def step_change_of_measure(d: Dist, slots: int, lam: float, c: float) -> tuple[Step, Step]:
+    """Chebyshev under the tilt, Q(|T − Bm| < c√(Bv)) ≥ 1 − 1/c², and the change of measure
+    P(T ≥ a) ≥ e^{BΛ − λu}·Q(a ≤ T ≤ u) at a = Bm − c√(Bv), u = Bm + c√(Bv) (exact tilted m, v)."""
+    rows, blam = _tilted_sum(d, slots, lam)
+    t = tilted_moments(d, lam)
+    mean, sd = slots * t["m"], mpmath.sqrt(slots * t["v"])
+    a, u = mean - c * sd, mean + c * sd
+    q_in = mpmath.fsum(q for x, _, q in rows if a < x < u)
+    p_tail = mpmath.fsum(p for x, p, _ in rows if x >= a)
+    q_win = mpmath.fsum(q for x, _, q in rows if a <= x <= u)
+    return (Step("Chebyshev under Q", 1 - 1 / mpmath.mpf(c) ** 2, float(q_in)),
+            Step("change of measure", float(mpmath.exp(blam - lam * u) * q_win), float(p_tail)))
+
+
+def step_moderate_tail(d: Dist, slots: int, tau: float) -> Step:
+    """P(Z ≥ x_τ) ≥ p_τ (:func:`lbtheory.theory.bounds.moderate_tail_lower`), exact tail."""
+    from lbtheory.theory.bounds import moderate_tail_lower, moderate_tail_threshold
+    from lbtheory.theory.evaluate import compile_expr
+
+    mu, var = _mu_var(d)
+    sig = mpmath.sqrt(_mp(var))
+    t = tilted_moments(d, 0.0)
+    p = {"tau": tau, "B": float(slots), "sigma_s": float(sig), "rho_3": float(t["rho3"]),
+         "s_max": float(max(d)), "mu_s": float(_mp(mu))}
+    x = compile_expr(moderate_tail_threshold())(p)
+    bound = compile_expr(moderate_tail_lower())(p)
+    s = block_sum(d, slots)
+    c = slots * mu
+    thr = mpmath.mpf(x) * sig * mpmath.sqrt(slots)
+    tail = mpmath.fsum(_mp(q) for v, q in s.items() if _mp(v - c) >= thr)
+    return Step("P(Z >= x_tau) >= p_tau", bound, float(tail))
+
+
+def step_positive_part(d: Dist, slots: int) -> tuple[Step, Step]:
+    """E Z⁴ = (m₄ + 3(B − 1)σ⁴)/(Bσ⁴) (identity, exact) and P(Z > 0) ≥ 1/(4 E Z⁴) (exact)."""
+    s = block_sum(d, slots)
+    mu, var = _mu_var(d)
+    m4 = moment(d, lambda x: (x - mu) ** 4)
+    c = slots * mu
+    ez4 = moment(s, lambda v: (v - c) ** 4) / (slots * var) ** 2
+    p_pos = sum((q for v, q in s.items() if v > c), Fraction(0))
+    return (Step("E Z^4", ez4, (m4 + 3 * (slots - 1) * var**2) / (slots * var**2), "=="),
+            Step("P(Z > 0) >= 1/(4 E Z^4)", 1 / (4 * ez4), p_pos))
+
+
+# ------------------------------------------- load-blind policies under geometric outputs
+
+
+def step_loadblind_geometric_law(policy: object, workers: int, slots: int, prompt_values: Sequence[int],
+                                 prompt_probs: Sequence[Fraction | str], q: Fraction,
+                                 steps: int) -> Step:
+    """The key step of :func:`lbtheory.theory.bounds.loadblind_upper_geometric`, by exhaustive enumeration:
+    under i.i.d. geometric outputs (P(o = j) = (1 − q)q^{j−1}) and i.i.d. prompts, R = G·B, the engine's
+    E[Imb(k)] at k = ``steps`` − 1 equals G·(E max_g L_g − E L_1) computed as if the loads L_g = P_g + A_g
+    were i.i.d., each a sum of B fresh prompts and B independent ages of law min(a, k)
+    (:func:`lbtheory.theory.exact.loadblind_geometric_gap`). Every output sequence (o_i ∈ {1..steps}, the
+    last value standing for ≥ steps) is run once; the prompts are enumerated analytically, which is exact
+    only for a policy whose assignment ignores prompts (the teeth: a load-aware policy is rejected)."""
+    from lbtheory.engine.simulate import simulate
+    from lbtheory.model import ClusterConfig, SimConfig, StepTimeModel
+    from lbtheory.theory.exact import loadblind_geometric_gap
+    from lbtheory.workloads.base import Workload
+
+    k = steps - 1
+    n = workers * slots * steps
+    pr = [(1 - q) * q ** (j - 1) for j in range(1, steps)] + [q ** (steps - 1)]
+    vals = np.asarray(prompt_values, np.int64)
+    probs = [Fraction(p) for p in prompt_probs]
+    combos = np.array(list(itertools.product(range(len(vals)), repeat=n)), np.int64)  # prompt index vectors
+    w_p = np.array([float(np.prod([float(probs[j]) for j in row])) for row in combos])
+    s_all = vals[combos]  # (n_combos, n)
+    cfg = SimConfig(ClusterConfig(workers, slots, workers * slots), StepTimeModel(1e-3, 1e-7))
+    total = 0.0
+    # probe prompt sequences: the assignment must be the same for all of them
+    probes = [np.roll(vals, r)[np.arange(n) % len(vals)] for r in range(2)]
+    probes += [np.sort(probes[0]), np.sort(probes[0])[::-1]]
+    for outs in itertools.product(range(1, steps + 1), repeat=n):
+        w = 1.0
+        for o in outs:
+            w *= float(pr[o - 1])
+        o_arr = np.asarray(outs, np.int64)
+        o_arr[o_arr == steps] = steps + 5
+        runs = []
+        for sp_ in probes:
+            res = simulate(Workload(sp_.astype(np.int64), o_arr, name="geo-law"), cfg, policy, seed=0)  # type: ignore[arg-type]
+            runs.append((res.requests.admit_step.copy(), res.requests.finish_step.copy(),
+                         res.requests.worker.copy()))
+        if any(not all(np.array_equal(x, y) for x, y in zip(runs[0], r, strict=True)) for r in runs[1:]):
+            raise ValueError("the policy's assignment depends on the prompts (not load-blind)")
+        a, f, g = runs[0]
+        active = (a >= 0) & (a <= k) & ((f < 0) | (f >= k))
+        L = np.zeros((combos.shape[0], workers))
+        for i in np.flatnonzero(active):
+            L[:, int(g[i])] += s_all[:, i] + (k - int(a[i]))
+        imb = workers * L.max(axis=1) - L.sum(axis=1)
+        total += w * float(np.dot(w_p, imb))
+    p_float = [float(p) for p in probs]
+    formula = loadblind_geometric_gap(vals, p_float, workers, slots, 1.0 / float(1 - q), 1, step=k)
+    return Step("E Imb(k) = G(E max L - E L), i.i.d. loads", total, formula, "~=")
+
+
+def step_chernoff_max(d: Dist, slots: int, workers: int, lam: float) -> Step:
+    """Chernoff's maximal inequality, the last step of ``loadblind_upper_geometric``:
+    E[max_g X_g] ≤ (log G + log E e^{λX})/λ for X_g = S_g − Bμ (identically distributed; exact E max,
+    40-digit cumulant generating function)."""
+    s = block_sum(d, slots)
+    mu, _ = _mu_var(d)
+    c = slots * mu
+    e_max = _mp(expected_max([s] * workers) - c)
+    lm = mpmath.mpf(lam)
+    cgf = mpmath.log(mpmath.fsum(_mp(p) * mpmath.exp(lm * _mp(v - c)) for v, p in s.items()))
+    return Step("E max X <= (log G + cgf)/lambda", float(e_max), float((mpmath.log(workers) + cgf) / lm))

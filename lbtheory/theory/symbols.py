@@ -85,6 +85,10 @@ u = sp.Symbol("u", nonnegative=True)
 
 x = sp.Symbol("x", nonnegative=True)
 """The threshold (in standard deviations) of the Gaussian-max argument; any x ≥ 0 gives a valid bound."""
+tau = sp.Symbol("tau", nonnegative=True)
+"""The tilt of the moderate-deviation bound, λ·σ_s·√B (dimensionless); any τ ≥ 0 gives a valid bound."""
+xi = sp.Symbol("xi", positive=True)
+"""The Chernoff parameter of the geometric-output upper bound, λ·(δ·o + s_max − μ_s) ∈ (0, 1)."""
 
 # --- one block (instance lower bound) ---------------------------------------------------------------
 W = sp.Symbol("W", positive=True)
@@ -94,12 +98,15 @@ s_top = sp.Symbol("s_top", positive=True)
 s_low = sp.Symbol("s_low", nonnegative=True)
 """Sum of the B − 1 smallest prompts in the block (tokens)."""
 
+#: the Chebyshev window (in tilted standard deviations) of the moderate-deviation bound; any c > 1 is valid
+C_CHEB = sp.Rational(11, 10)
+
 #: Berry–Esseen constant for i.i.d. sums (Shevtsova 2011): sup|F_n − Φ| ≤ C_BE·ρ₃/(σ³√n).
 C_BE = sp.Rational(4748, 10000)
 
 ALL_SYMBOLS: tuple[sp.Symbol, ...] = (
     G, B, R, H, s_max, s_min, mu_s, sigma_s, rho_3, m_4, o, delta, C, t,
-    P_idle, P_max, P_wait, P_busy, gamma, u_sat, iota, theta, u, x, W, s_top, s_low,
+    P_idle, P_max, P_wait, P_busy, gamma, u_sat, iota, theta, u, x, tau, xi, W, s_top, s_low,
 )
 
 

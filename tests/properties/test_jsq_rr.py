@@ -143,3 +143,21 @@ def test_teeth_loadblind_upper_fixed_removed() -> None:
     inst = IidInstance(2, 2, PromptLaw((1, 2), (0.5, 0.5)), OutputLaw("geometric", 100), 200, 0, 4)
     obs, bound, eps = _loadblind(inst, "fcfs")
     assert obs - eps > bound
+
+
+@pytest.mark.parametrize(("G", "B"), [(2, 1), (2, 3), (3, 2), (4, 4), (6, 3)])
+def test_jsq_attains_any_policy_upper(G: int, B: int) -> None:
+    """JSQ's worst case under slot caps is exactly the trivial bound (G − 1)·B·Δ_s, for every G and B with
+    B·s_min < s_max: on the order (s_max, s_min × (G − 1)B, s_max × (B − 1)) JSQ fills workers 2..G with
+    the short prompts (each lighter than s_max) and is then forced to put every long one on worker 1. So no
+    JSQ bound below any_policy_upper holds for arbitrary orders; for B ≥ 2 FCFS does better on this order
+    (with B = 1 every slot-filling policy is the same)."""
+    s_min, s_max = 1, B + 10
+    prompts = (s_max, *([s_min] * ((G - 1) * B)), *([s_max] * (B - 1)))
+    inst = AdversarialInstance(G, B, G * B, prompts, (1,) * len(prompts))
+    bound = get("any_policy_upper").value(inst.params())
+    assert bound == (G - 1) * B * (s_max - s_min)
+    jsq = simulate(inst.workload(), inst.config(), "jsq_tokens")
+    assert int(jsq.steps.imbalance[0]) == bound
+    fcfs = simulate(inst.workload(), inst.config(), "fcfs")
+    assert int(fcfs.steps.imbalance[0]) < bound if B >= 2 else int(fcfs.steps.imbalance[0]) == bound

@@ -54,6 +54,7 @@ def test_separation_region_counts() -> None:
     approx = law["sigma_s"] / (math.sqrt(6) * 2047) * math.sqrt(8) * 4 / 3
     assert reg.pair_ratio[(8, 4)] == pytest.approx(approx, rel=0.05)
     assert "1 of the 30" in reg.sentence()
+    assert set(reg.kappa) == {c for c in cells if c[1] >= 2}
     assert co.separation_proved(256, 4, law) and not co.separation_proved(72, 256, law)
 
 
@@ -85,3 +86,50 @@ def test_sweep_region_sentence_counts_the_cells_in_the_proved_region() -> None:
     assert "2 of the 3 sweep cells lie in that region" in text
     assert "1 of the 2 sweep cells lies" in sweep_region_sentence(cells[1:2] + cells[:1])
     assert sweep_region_sentence(cells[3:]) == ""
+
+
+def test_separation_kappa_at_the_paper_cell() -> None:
+    """At (B, G) = (72, 256), uniform prompts on 1..2048 (outside the region: B_min ≈ 1.9e4), the proved
+    ratio is κ·(σ_s/Δ_s)·√(B log G)·G/(G−1) with κ above the pair bound's alone (the Berry–Esseen
+    factor adds) and below the exact κ of FCFS (exact E[Imb] by convolution over bfio_upper)."""
+    from lbtheory.theory.exact import block_max_gap
+
+    vals, probs = np.arange(1, 2049), np.full(2048, 1 / 2048)
+    law = law_params(vals, probs)
+    k = co.separation_kappa(72, 256, law)
+    scale = law["sigma_s"] / 2047 * math.sqrt(72 * math.log(256)) * 256 / 255
+    pair_k = co.separation_region([(72, 256)], law).pair_ratio[(72, 256)] / scale
+    exact_k = block_max_gap(vals, probs, 256, 72) / (255 * 2047) / scale
+    assert pair_k * 1.2 < k < exact_k
+    assert "κ between" in co.separation_region([(72, 256)], law).sentence()
+    with pytest.raises(ValueError, match="G >= 2"):
+        co.separation_kappa(72, 1, law)
+
+
+def _power_cells(law: str, a_f: float, a_b: float) -> list[dict[str, object]]:
+    """Synthetic sweep cells with FCFS = 3·B^a_f·(log G)^0.5 and BF-IO = 7·B^a_b·(1 + 0.01·cell noise)."""
+    rng = np.random.default_rng(5)
+    out: list[dict[str, object]] = []
+    for b in (8, 16, 32, 64, 128, 256):
+        for g in (4, 16, 64, 256):
+            out.append({"law": law, "outputs": "fixed", "B": b, "G": g,
+                        "fcfs": 3 * b**a_f * math.log(g) ** 0.5 * math.exp(0.01 * rng.standard_normal()),
+                        "bfio_h0": 7 * b**a_b * math.exp(0.01 * rng.standard_normal())})
+    return out
+
+
+def test_exponent_split_recovers_and_subtracts() -> None:
+    """Power laws are recovered (to the noise), the ratio's exponent is FCFS's minus BF-IO's to round-off,
+    geometric cells and G = 1 are ignored, and the sentence carries the numbers."""
+    cells = _power_cells("many", 0.5, -0.7) + _power_cells("two", 0.5, 0.0)
+    cells.append({"law": "many", "outputs": "geometric", "B": 8, "G": 4, "fcfs": 1e9, "bfio_h0": 1.0})
+    cells.append({"law": "many", "outputs": "fixed", "B": 8, "G": 1, "fcfs": 1e9, "bfio_h0": 1.0})
+    sp_ = co.exponent_split(cells)
+    m, t = sp_["many"], sp_["two"]
+    assert m.n_cells == 24
+    assert m.alpha_fcfs == pytest.approx(0.5, abs=0.02) and m.alpha_bfio == pytest.approx(-0.7, abs=0.02)
+    assert m.alpha_ratio == pytest.approx(m.alpha_fcfs - m.alpha_bfio, abs=1e-12)
+    assert t.alpha_ratio == pytest.approx(0.5, abs=0.02)
+    text = co.partition_sentence(cells)
+    assert f"many: {m.alpha_ratio:.2f} = {m.alpha_fcfs:.2f} − ({m.alpha_bfio:.2f})" in text
+    assert co.partition_sentence(cells[-2:]) == ""

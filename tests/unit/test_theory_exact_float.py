@@ -31,13 +31,16 @@ def _random_points(n: int) -> list[dict[str, sp.Rational]]:
             "gamma": sp.Rational(int(rng.integers(1, 100)), 100), "u_sat": sp.Integer(1),
             "iota": sp.Rational(int(rng.integers(0, 99)), 100), "theta": sp.Rational(int(rng.integers(1, 100)), 100),
             "x": sp.Rational(int(rng.integers(0, 500)), 100),
+            "tau": sp.Rational(int(rng.integers(0, 600)), 100),
+            "xi": sp.Rational(int(rng.integers(1, 100)), 100),
             "W": sp.Integer(int(rng.integers(100, 100000))), "s_top": sp.Integer(hi),
             "s_low": sp.Integer(int(rng.integers(0, 100))),
         })
     return pts
 
 
-POINTS = [{k.name: v for k, v in paper_params().items()} | {"x": sp.Rational(3, 2)}, *_random_points(10)]
+POINTS = [{k.name: v for k, v in paper_params().items()} | {"x": sp.Rational(3, 2), "tau": sp.Rational(2),
+                                                      "xi": sp.Rational(1, 2)}, *_random_points(10)]
 
 
 @pytest.mark.parametrize("rec", registry(), ids=lambda r: r.name)

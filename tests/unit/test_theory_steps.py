@@ -207,3 +207,157 @@ def test_step_age_prompt_split(policy: str) -> None:
     assert np.any(rhs > 0)  # the inequality is not vacuous on this run
     # teeth: without the prompt term the inequality fails somewhere
     assert np.any(imb < rhs + (inst.G - 1) * inst.B * 19.0 - 1e-9)
+
+
+# ------------------------------------------------------- moderate deviations (exponential tilting)
+
+TAUS = [0.25, 1.0, 2.0, 3.5]
+TILT_CASES = [(d, b) for d in LAWS for b in (1, 4, 16)]
+
+
+@pytest.mark.parametrize(("d", "slots"), TILT_CASES)
+def test_step_tilt_pieces(d: S.Dist, slots: int) -> None:
+    """Bennett Λ ≤ κ, BΛ ≥ lam_lo, m_lo ≤ √B·m/σ ≤ m_hi, √v/σ ≤ sd_hi against the exact tilted law."""
+    for tau in TAUS:
+        for st in S.step_tilt_pieces(d, slots, tau):
+            assert st.holds, (st, tau)
+
+
+def test_step_tilt_pieces_teeth() -> None:
+    """Each piece is nearly tight somewhere, so a 10% tightening of any of them fails on a case:
+    κ·0.9 < Λ, lam_lo·1.1 > BΛ, m_hi·0.9 < √B m/σ (small tilt: m ≈ λσ²), sd_hi·0.9 < √v/σ."""
+    d = LAWS[0]
+    ben, low, _, hi, sd = S.step_tilt_pieces(d, 16, 0.25)
+    assert ben.lhs > 0.9 * ben.rhs and low.lhs * 1.1 > low.rhs
+    assert hi.lhs > 0.9 * hi.rhs and sd.lhs > 0.9 * sd.rhs
+    _, _, lo, _, _ = S.step_tilt_pieces(LAWS[2], 16, 0.25)
+    assert lo.lhs * 1.1 > lo.rhs
+
+
+@pytest.mark.parametrize(("d", "slots"), TILT_CASES)
+def test_step_change_of_measure(d: S.Dist, slots: int) -> None:
+    """Chebyshev under the tilted law and P(T ≥ a) ≥ e^{BΛ − λu}·Q(a ≤ T ≤ u), exact."""
+    sig = float(np.sqrt(float(S._mu_var(d)[1])))
+    for tau in TAUS:
+        for c in (1.1, 2.0):
+            for st in S.step_change_of_measure(d, slots, tau / (sig * np.sqrt(slots)), c):
+                assert st.holds, (st, tau, c)
+
+
+def test_step_change_of_measure_teeth() -> None:
+    """The weight must be taken at the window's top u: with e^{BΛ − λa} (its bottom) the inequality is
+    false on a case, and Chebyshev's 1 − 1/c² cannot be replaced by 1 − 1/(2c²)."""
+    import mpmath
+
+    d, slots = LAWS[0], 16
+    sig = float(np.sqrt(float(S._mu_var(d)[1])))
+    lam = 2.0 / (sig * 4)
+    rows, blam = S._tilted_sum(d, slots, lam)
+    t = S.tilted_moments(d, lam)
+    mean, sd = slots * t["m"], mpmath.sqrt(slots * t["v"])
+    a, u = mean - 1.1 * sd, mean + 1.1 * sd
+    q_win = mpmath.fsum(q for x, _, q in rows if a <= x <= u)
+    p_tail = mpmath.fsum(p for x, p, _ in rows if x >= a)
+    assert mpmath.exp(blam - lam * a) * q_win > p_tail
+    worst = min(float(S.step_change_of_measure(dd, b, 0.0, c)[0].rhs) - (1 - 1 / (2 * c * c))
+                for dd in LAWS for b in (1, 4) for c in (1.1, 2.0))
+    assert worst < 0
+
+
+@pytest.mark.parametrize(("d", "slots"), [(d, b) for d in LAWS for b in (8, 32, 64)])
+def test_step_moderate_tail(d: S.Dist, slots: int) -> None:
+    """P(Z ≥ x_τ) ≥ p_τ, the exact tail of the block sum, at several tilts (some with x_τ > 0)."""
+    positive = 0
+    for tau in (0.5, 1.5, 2.5, 3.5):
+        st = S.step_moderate_tail(d, slots, tau)
+        assert st.holds, (st, tau)
+        positive += st.lhs > 0
+    assert positive > 0
+
+
+def test_step_moderate_tail_teeth() -> None:
+    """p_τ is within a factor 20 of the exact tail at B = 128 (τ = 1, symmetric two-point law): 20·p_τ
+    exceeds it, so a 20-fold tightening of the step fails (the Chebyshev window costs 1 − 1/c² = 0.17)."""
+    st = S.step_moderate_tail(LAWS[0], 128, 1.0)
+    assert 0 < st.lhs <= st.rhs < 20 * st.lhs
+
+
+@pytest.mark.parametrize(("d", "slots"), [(d, b) for d in LAWS for b in (1, 2, 3, 6)])
+def test_step_positive_part(d: S.Dist, slots: int) -> None:
+    """E Z⁴ identity (exact rationals) and P(Z > 0) ≥ 1/(4 E Z⁴)."""
+    ident, pos = S.step_positive_part(d, slots)
+    assert ident.holds and pos.holds
+
+
+def test_step_positive_part_teeth() -> None:
+    """E Z⁴ with 3(B − 1) replaced by 3B is wrong; P(Z > 0) ≥ 1/E Z⁴ (dropping the 4) fails on a case."""
+    d = LAWS[1]
+    ident, pos = S.step_positive_part(d, 1)
+    mu = sum(x * p for x, p in d.items())
+    var = sum(p * (x - mu) ** 2 for x, p in d.items())
+    m4 = sum(p * (x - mu) ** 4 for x, p in d.items())
+    assert ident.lhs != (m4 + 3 * var**2) / var**2
+    assert 4 * pos.lhs > pos.rhs  # 1/E Z⁴ > P(Z > 0) for the skewed law at B = 1
+
+
+# ----------------------------------------- load-blind policies under geometric outputs (the upper bound)
+
+GEO_CASES = [(2, 1, 3), (3, 1, 2), (2, 2, 2)]  # (G, B, steps): every output sequence is enumerated
+
+
+@pytest.mark.parametrize("policy", ["fcfs", "round_robin"])
+@pytest.mark.parametrize(("workers", "slots", "steps"), GEO_CASES)
+def test_step_loadblind_geometric_law(policy: str, workers: int, slots: int, steps: int) -> None:
+    """Exhaustive: the engine's E[Imb(k)] under geometric outputs equals the i.i.d.-loads formula
+    (each L_g a sum of B fresh prompts and B independent ages of law min(a, k)), for q = 1/2 and 2/3."""
+    for q in (F(1, 2), F(2, 3)):
+        st = S.step_loadblind_geometric_law(policy, workers, slots, [1, 4], ["1/3", "2/3"], q, steps)
+        assert st.holds, st
+
+
+def test_step_loadblind_geometric_law_teeth() -> None:
+    """The formula needs the ages at step k (min(a, k)): with the stationary age law it is wrong; and a
+    load-aware policy (JSQ by tokens) is rejected, its assignment depending on the prompts."""
+    from lbtheory.theory.exact import loadblind_geometric_gap
+
+    st = S.step_loadblind_geometric_law("fcfs", 2, 1, [1, 4], ["1/3", "2/3"], F(1, 2), 3)
+    stationary = loadblind_geometric_gap([1, 4], [1 / 3, 2 / 3], 2, 1, 2.0, 1)
+    assert abs(st.lhs - stationary) > 1e-3
+    with pytest.raises(ValueError, match="not load-blind"):
+        S.step_loadblind_geometric_law("jsq_tokens", 2, 2, [1, 4], ["1/3", "2/3"], F(1, 2), 2)
+
+
+@pytest.mark.parametrize(("d", "slots", "workers"), CASES)
+def test_step_chernoff_max(d: S.Dist, slots: int, workers: int) -> None:
+    """E max_g X_g ≤ (log G + log E e^{λX})/λ for several λ (exact E max)."""
+    sig = float(np.sqrt(float(S._mu_var(d)[1])))
+    for t in (0.3, 1.0, 2.0):
+        assert S.step_chernoff_max(d, slots, workers, t / (sig * np.sqrt(slots))).holds
+
+
+def test_step_chernoff_max_teeth() -> None:
+    """Near its best λ the inequality is within a factor 1.5 at G = 5 (so 2/3 of it fails), and log G cannot
+    be dropped (at G = 2, (cgf)/λ alone is below E max for small λ)."""
+    d = LAWS[0]
+    sig = float(np.sqrt(float(S._mu_var(d)[1])))
+    best = min((S.step_chernoff_max(d, 3, 5, t / (sig * np.sqrt(3))) for t in np.linspace(0.2, 4, 40)),
+               key=lambda st: st.rhs)
+    assert best.lhs > best.rhs / 1.5
+    st = S.step_chernoff_max(d, 3, 2, 0.1 / (sig * np.sqrt(3)))
+    assert st.rhs - np.log(2) / (0.1 / (sig * np.sqrt(3))) < st.lhs
+
+
+def test_step_geometric_age_cgf_symbolic() -> None:
+    """ψ_a(λ) of geometric_age_cgf is the centred cumulant generating function of P(a = j) = p·q^j: at
+    o = 3 and e^λ = 5/4 (q e^λ = 5/6) the series Σ_j p (q e^λ)^j = 2 (sympy summation) gives
+    ψ_a = log 2 − 2·log(5/4); and ψ_a'(0) = 0, ψ_a''(0) = σ_a² = q/p² (age_moments_geometric)."""
+    lam, j = sp.symbols("lambda j", positive=True)
+    o = sp.Symbol("o", positive=True)
+    psi = bd.geometric_age_cgf(lam)
+    series = sp.summation(sp.Rational(1, 3) * sp.Rational(5, 6) ** j, (j, 0, sp.oo))
+    assert series == 2
+    val = psi.subs({o: 3, lam: sp.log(sp.Rational(5, 4))})
+    assert sp.simplify(val - (sp.log(series) - 2 * sp.log(sp.Rational(5, 4)))) == 0
+    assert sp.simplify(sp.diff(psi, lam).subs(lam, 0)) == 0
+    va, _ = bd.age_moments_geometric()
+    assert sp.simplify(sp.diff(psi, lam, 2).subs(lam, 0) - va) == 0
