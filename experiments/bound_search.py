@@ -5,7 +5,7 @@ Runs ``tests/properties`` (every test, slow ones included) under a derandomised 
 label, the largest value the search reached (observed/bound for an upper bound, bound/observed for a lower
 bound: ≤ 1 while the bound holds) and how many examples it scored. Writes results/<tier>/bound_search.json;
 the README's bounds table is generated from it. Fast tier: the ``ci`` profile (100 examples per property);
-``--full``: the ``search`` profile (1,000 examples per property, derandomised).
+``--full``: the ``search`` profile (500 examples per property, derandomised).
 
     python experiments/bound_search.py [--full]
 """

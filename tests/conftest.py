@@ -5,7 +5,7 @@
   searches climb; per-example work is kept small so tests/properties stays within a few minutes.
 * ``nightly``: 2,000 examples per property, for the long adversarial searches (run with
   ``-m "slow or not slow"``).
-* ``search``: 1,000 examples per property, derandomised: the committed record of how close each search came
+* ``search``: 500 examples per property, derandomised: the committed record of how close each search came
   to its bound (``experiments/bound_search.py --full``).
 """
 
@@ -24,7 +24,7 @@ _COMMON = {
 settings.register_profile("dev", max_examples=15, **_COMMON)
 settings.register_profile("ci", max_examples=100, derandomize=True, database=None, **_COMMON)
 settings.register_profile("nightly", max_examples=2000, **_COMMON)
-settings.register_profile("search", max_examples=1000, derandomize=True, database=None, **_COMMON)
+settings.register_profile("search", max_examples=500, derandomize=True, database=None, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 # The searches' extremes, for experiments/bound_search.py: with LBTHEORY_TARGETS_OUT=FILE, every

@@ -319,6 +319,17 @@ def bound_search_block(results_dir: Path) -> str:
     return "\n".join(head + rows) + "\n" + tail
 
 
+def bounds_registry_block(results_dir: Path) -> str:
+    """The registered bounds (``lbtheory.theory``): name, kind, proof status and what each bounds."""
+    from lbtheory.theory.report import bounds_table
+
+    lines = ["| bound | kind | status | bounds |", "|---|---|---|---|"]
+    for r in bounds_table():
+        status = r["proof_status"] if r["proof_status"] != "refuted" else "**refuted**"
+        lines.append(f"| `{r['name']}` | {r['kind']} | {status} ({r['status']}) | {r['quantity']} |")
+    return "\n".join(lines)
+
+
 def prose_blocks(results_dir: Path) -> dict[str, str]:
     """Every prose block of the README by name, from ``results_dir`` (``results/full``)."""
     from lbtheory.battery import readme_block
@@ -327,4 +338,5 @@ def prose_blocks(results_dir: Path) -> dict[str, str]:
             "engine-speed": speed_block(results_dir),
             "conformance": conformance_block(results_dir), "c2-sweep": c2_block(results_dir),
             "reference-runs": reference_block(results_dir), "tier-time": tier_time_block(results_dir),
-            "cli-speed": cli_speed_block(results_dir), "bound-search": bound_search_block(results_dir)}
+            "cli-speed": cli_speed_block(results_dir), "bound-search": bound_search_block(results_dir),
+            "bounds-registry": bounds_registry_block(results_dir)}

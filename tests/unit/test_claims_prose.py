@@ -75,7 +75,8 @@ def test_conformance_block_reports_a_mismatch(tmp_path):
 def test_missing_files_are_named(tmp_path):
     blocks = prose_blocks(tmp_path)
     assert set(blocks) == {"bfio", "bfio-battery", "engine-speed", "conformance", "c2-sweep", "reference-runs",
-                           "tier-time", "cli-speed", "bound-search"}
+                           "tier-time", "cli-speed", "bound-search",
+                           "bounds-registry"}
     assert "has not been run at the committed tier" in blocks["bfio-battery"]
     assert "No reference run is committed" in blocks["reference-runs"]
     assert "`results/full/bench_engine.json` is missing" in blocks["engine-speed"]
@@ -149,3 +150,13 @@ def test_bound_search_block_flags_a_broken_bound(tmp_path: Path):
     d["pytest_exit"] = 1
     (tmp_path / "bound_search.json").write_text(json.dumps(d))
     assert "1 values above 1" in bound_search_block(tmp_path)
+
+
+def test_bounds_registry_block_lists_every_registered_bound():
+    from lbtheory.claims.prose import bounds_registry_block
+    from lbtheory.theory.report import bounds_table
+
+    text = bounds_registry_block(Path("."))
+    rows = bounds_table()
+    assert text.count("\n| `") == len(rows)
+    assert "| `bfio_upper_geometric` | upper | **refuted**" in text
