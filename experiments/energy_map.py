@@ -24,8 +24,8 @@ r = P_wait/P_busy at which BF-IO's energy saving over FCFS passes 52%, per workl
   built from it by ``lbtheory.claims`` (``build.c5``) under the one verdict rule.
 
 Fast tier: 3 workloads, G ∈ {16, 64, 256}, B ∈ {8, 72}, 2 seeds, bfio_paper H ∈ {0, 10, 72}. Full: 6
-workloads, G ∈ {16, 64, 256, 1024, 4096}, B ∈ {8, 32, 72, 128, 256} with G·B ≤ 300,000 (so G = 4,096 runs
-B ≤ 72), 5 seeds, H ∈ {0, 10, 72}. ``--slice`` times a few
+workloads, G ∈ {16, 64, 256, 1024, 4096}, B ∈ {8, 32, 72, 128, 256} with G·B ≤ 140,000 (so G = 1,024 runs
+B ≤ 128 and G = 4,096 runs B ≤ 32), 5 seeds, H ∈ {0, 10, 72}. ``--slice`` times a few
 full-tier cells and prints the estimated full-tier wall time (nothing written). Writes
 results/energy_map.json, paper/figures/energy_map.pdf (+ .png), paper/variables/energy_map.tex;
 ``--replot`` redraws the figure and macros from the stored result.
@@ -86,10 +86,11 @@ TIERS: dict[str, dict[str, Any]] = {
              "seeds": 2, "H": [0, 10, 72], "max_slots": None},
     "full": {"workloads": ["burst", "arxiv", "longbench", "azure_conv", "azure_code", "uniform_fixed"],
              "G": [16, 64, 256, 1024, 4096], "B": [8, 32, 72, 128, 256], "seeds": 5, "H": [0, 10, 72],
-             "max_slots": 300_000},
+             "max_slots": 140_000},
 }
-"""``max_slots``: cells with G·B above it are left out (at G = 4,096, B = 128 and 256: 2.6 M and 5.2 M requests
-per replicate, about 40% of the whole grid's work on its own)."""
+"""``max_slots``: cells with G·B above it are left out: in the full tier G = 1,024 at B = 256 and G = 4,096 at
+B ≥ 72 (0.37 M to 5.2 M requests per replicate; the authors' heuristic costs tens of ms per epoch there, so
+these cells alone would take hours on 2 cores)."""
 
 
 def grid_cells(tier: dict[str, Any]) -> list[tuple[str, int, int]]:

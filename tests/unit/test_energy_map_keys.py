@@ -107,4 +107,4 @@ def test_replicate_cache_key_follows_the_job_and_the_code(em, tmp_path, monkeypa
 def test_the_full_tier_caps_the_cells_by_slots(em):
     cells = em.grid_cells(em.TIERS["full"])
     assert all(G * B <= em.TIERS["full"]["max_slots"] for _, G, B in cells)
-    assert ("burst", 4096, 72) in cells and ("burst", 4096, 128) not in cells and ("burst", 1024, 256) in cells
+    assert ("burst", 4096, 32) in cells and ("burst", 4096, 72) not in cells and ("burst", 1024, 128) in cells
