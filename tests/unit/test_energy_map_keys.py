@@ -106,5 +106,7 @@ def test_replicate_cache_key_follows_the_job_and_the_code(em, tmp_path, monkeypa
 
 def test_the_full_tier_caps_the_cells_by_slots(em):
     cells = em.grid_cells(em.TIERS["full"])
-    assert all(G * B <= em.TIERS["full"]["max_slots"] for _, G, B in cells)
+    fleet = {tuple(c) for c in em.TIERS["full"]["fleet_cells"]}
+    assert all(G * B <= em.TIERS["full"]["max_slots"] or (G, B) in fleet for _, G, B in cells)
     assert ("burst", 4096, 32) in cells and ("burst", 4096, 72) not in cells and ("burst", 1024, 128) in cells
+    assert ("burst", 1024, 72) not in cells and ("burst", 256, 128) in cells and ("arxiv", 4096, 8) in cells
