@@ -146,10 +146,13 @@ def test_bound_search_block_flags_a_broken_bound(tmp_path: Path):
     text = bound_search_block(tmp_path)
     assert "| `bfio_upper` | `test_a` | max Imb / bound | 0.97 | 1,200 |" in text
     assert "1 teeth tests left out" in text and text.endswith("Every search stayed at or below 1.")
-    targets["tests/properties/test_bfio_upper.py::test_b"] = {"max Imb / bound": {"max": 1.2, "calls": 3}}
+    targets["tests/properties/test_fcfs_lower.py::test_b"] = {"bound/observed": {"max": 1.2, "calls": 3}}
+    (tmp_path / "bound_search.json").write_text(json.dumps(d))
+    assert "Above 1 in 1 tests (`test_b`), yet every test passed" in bound_search_block(tmp_path)
     d["pytest_exit"] = 1
     (tmp_path / "bound_search.json").write_text(json.dumps(d))
-    assert "1 values above 1" in bound_search_block(tmp_path)
+    assert bound_search_block(tmp_path).endswith("pytest failed (exit 1): a bound is broken or a test errs; see "
+                                                 "the failing tests.")
 
 
 def test_bounds_registry_block_lists_every_registered_bound():
