@@ -74,8 +74,8 @@ reference_runs:
 	cd experiments && $(PYTHON) reference_runs.py --reference $(abspath $(REFERENCE)) \
 		--python $(REFERENCE_PYTHON) $(REFERENCE_FLAGS)
 
-provenance:  ## every committed result written from a dirty tree (fatal) or whose hashes no longer match (reported)
-	$(PYTHON) -m lbtheory.provenance check results/full
+provenance:  ## fails when a committed result was written from a dirty tree or its hashes no longer match
+	$(PYTHON) -m lbtheory.provenance check --strict results/full
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info
