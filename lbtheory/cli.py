@@ -224,6 +224,11 @@ def estimate_work(n_requests: int, total_output_tokens: int, max_output_tokens: 
     return steps * (workers + n_requests + 8)
 
 
+def work_lower_bound(n_requests: int, workers: int) -> int:
+    """A floor of :func:`estimate_work` that needs no lengths: K ≥ N, so work ≥ N·(G + N + 8)."""
+    return n_requests * (workers + n_requests + 8)
+
+
 def _estimated_work(args: argparse.Namespace) -> int | None:
     """The work of the run ``args`` describes (None: too large to estimate cheaply; then it compiles).
 
@@ -237,8 +242,8 @@ def _estimated_work(args: argparse.Namespace) -> int | None:
     G, B = args.workers, args.slots
     if args.trace is None:
         n = args.requests
-        if n is None or n > INTERPRETED_MAX_WORK:
-            return None
+        if n is None or work_lower_bound(n, G) > INTERPRETED_MAX_WORK:
+            return None  # compiled whatever the lengths: the workload is not built twice
         rng = np.random.default_rng(np.random.SeedSequence(args.seed).spawn(3)[0])
         out = make_workload(args.workload, n, rng).output_tokens
     else:
@@ -252,7 +257,7 @@ def _estimated_work(args: argparse.Namespace) -> int | None:
         out = w.output_tokens
         if args.trace_order == "resampled":
             n = int(args.requests)
-            if n > INTERPRETED_MAX_WORK:
+            if work_lower_bound(n, G) > INTERPRETED_MAX_WORK:
                 return None
             return estimate_work(n, round(n * float(out.mean())), int(out.max()), G, B)
         if args.requests is not None:

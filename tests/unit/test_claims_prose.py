@@ -133,6 +133,14 @@ def test_cli_speed_block_counts_the_targets_met(tmp_path: Path):
     text = cli_speed_block(tmp_path)
     assert "2 of 3 within the 5 s cold target, 2 of 3 within the 0.5 s warm target (slowest: bfio 0.62 s" in text
     assert "0.40–6.00 s cold" in text and "4.8× faster" in text and text.endswith("the target is 15×, not met.")
+    big |= {"authors_process_s": 16.5, "speedup_vs_authors": 11.0, "authors_source": "measured in this run",
+            "numba_floor_s": 0.75, "max_speedup_compiled": 22.0}
+    (tmp_path / "bench_cli.json").write_text(json.dumps({
+        "targets": {"warm_s": 0.5, "cold_s": 5.0, "speedup_vs_authors": 15.0}, "tiny": rows, "fcfs_60k": big,
+        "machine": {"cpus": 2, "load_avg_1min": 1.3}}))
+    text = cli_speed_block(tmp_path)
+    assert "(16.50 s, measured in this run); the target is 15×, not met." in text
+    assert text.endswith("takes 0.75 s, so no compiled run can be more than 22.0× faster here.")
 
 
 def test_bound_search_block_flags_a_broken_bound(tmp_path: Path):

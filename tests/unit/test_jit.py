@@ -180,3 +180,30 @@ def test_estimate_work_formula() -> None:
     assert estimate_work(10, 15_000, 2_500, 2, 4) <= INTERPRETED_MAX_WORK
     # the N=60,000 benchmark is compiled
     assert estimate_work(60_000, 9 * 10**7, 4_000, 64, 72) > INTERPRETED_MAX_WORK
+
+
+def test_work_lower_bound_is_a_floor_of_the_estimate() -> None:
+    from lbtheory.cli import estimate_work, work_lower_bound
+
+    rng = np.random.default_rng(7)
+    for _ in range(500):
+        n, G, B = (int(v) for v in rng.integers(1, 300, size=3))
+        out = rng.integers(1, 5000, size=n)
+        assert work_lower_bound(n, G) <= estimate_work(n, int(out.sum()), int(out.max()), G, B)
+    assert work_lower_bound(10, 2) == 10 * (2 + 10 + 8)
+    # every o_i = 1 on G·B = 8 slots: K = max(1, ceil(10/8)) + 10 = 12, two steps above the floor's K = N
+    assert estimate_work(10, 10, 1, 2, 4) == 12 * (2 + 10 + 8)
+
+
+def test_large_generated_run_compiles_without_building_the_workload(monkeypatch) -> None:
+    import lbtheory.workloads as workloads
+    from lbtheory import cli
+
+    def refuse(*a, **k):
+        raise AssertionError("the workload was built only to estimate the run")
+
+    monkeypatch.setattr(workloads, "make_workload", refuse)
+    args = cli.build_parser().parse_args(["simulate", "--workload", "synthetic", "--requests", "60000",
+                                          "--workers", "64", "--slots", "72", "--policy", "fcfs",
+                                          "--out", "unused"])
+    assert cli._estimated_work(args) is None
