@@ -34,9 +34,10 @@ types:
 
 check: lint types test
 
-bench:
+bench:  ## engine and CLI benchmarks; REFERENCE=DIR [REFERENCE_PYTHON=...] also times the authors' process
 	cd experiments && $(PYTHON) bench_engine.py
-	cd experiments && $(PYTHON) bench_cli.py $(if $(FULL),--full,)
+	cd experiments && $(PYTHON) bench_cli.py $(if $(FULL),--full,) \
+		$(if $(REFERENCE),--reference $(abspath $(REFERENCE)) --reference-python $(REFERENCE_PYTHON),)
 
 # --- the claims, one file stem each: experiments/x.py -> results/x.json (+ figure, macros) ---
 conformance:
