@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -35,9 +36,9 @@ import time
 from pathlib import Path
 
 from _common import RESULTS, ROOT, set_tier
+from reference_runs import checkout_info
 
 import lbtheory.cli  # noqa: F401  (the processes run it: its import closure is part of this result's manifest)
-from lbtheory.claims.reference import checkout_info, scratch_copy
 from lbtheory.policies import policy_names
 from lbtheory.provenance import manifest, write_json
 
@@ -130,10 +131,10 @@ def main() -> None:
         raise SystemExit(f"bench_cli.py: --repeats must be >= 1, got {args.repeats}")
     reference = None
     if args.reference is not None:
-        try:
-            reference = checkout_info(args.reference.resolve())
-        except ValueError as exc:
-            raise SystemExit(f"bench_cli.py: --reference {exc}") from None
+        if not (args.reference / "scripts" / "main.py").is_file():
+            raise SystemExit(f"bench_cli.py: --reference {args.reference}: no scripts/main.py (not a checkout of "
+                             "Echoscd/Load-Balancing-Release)")
+        reference = checkout_info(args.reference.resolve())
     set_tier("full" if args.full else "fast")
     policies = args.policies.split(",") if args.policies else policy_names()
     t_start = time.perf_counter()
@@ -167,7 +168,10 @@ def main() -> None:
         big_out = tmp / f"o{next(n_out)}"
         big_cold = run_process(big, cache, big_out)[0]  # fills the cache
         big_kernels = kernels_of(big_out)
-        work = None if reference is None else scratch_copy(args.reference.resolve(), tmp / "authors")
+        work = None
+        if reference is not None:  # a copy: the simulator writes CSV files into results/ of its working copy
+            work = tmp / "authors"
+            shutil.copytree(args.reference.resolve(), work, ignore=shutil.ignore_patterns(".git", "results"))
         big_runs, authors_runs = [], []
         for _ in range(args.repeats):  # interleaved: both sides see the same machine
             big_runs.append(run_process(big, cache, tmp / f"o{next(n_out)}")[0])

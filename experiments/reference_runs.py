@@ -21,6 +21,7 @@ import argparse
 import hashlib
 import json
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,17 +36,31 @@ from lbtheory.claims.reference import (
     STRATEGIES,
     ReferenceOutputError,
     Setting,
-    checkout_info,
     idle_figure,
     paired_figures,
     parse_summary,
-    scratch_copy,
 )
 from lbtheory.provenance import file_sha256, manifest, write_json
 
 CLAIM_OF = {"c3": "C3", "c4": "C4"}
 C1_KEY = {"c3": "fcfs_idle_c3_setting", "c4": "fcfs_idle_c4_setting"}
 """C1's reference figures are the FCFS idle shares of the C3 and C4 settings."""
+
+
+def _git(repo: Path, *args: str) -> str:
+    out = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def checkout_info(repo: Path) -> dict:
+    """The checkout's repository URL, commit and whether it differs from that commit (``dirty``)."""
+    if not (repo / "scripts" / "main.py").is_file():
+        raise SystemExit(f"reference_runs.py: --reference {repo}: no scripts/main.py (not a checkout of "
+                         "Echoscd/Load-Balancing-Release)")
+    commit = _git(repo, "rev-parse", "HEAD")
+    return {"repository": "Echoscd/Load-Balancing-Release", "origin": _git(repo, "remote", "get-url", "origin"),
+            "commit": commit or "unknown (not a git checkout)",
+            "dirty": bool(_git(repo, "status", "--porcelain", "--untracked-files=no")) if commit else None}
 
 
 def run_call(work: Path, python: str, setting: Setting, strategy: str, seed: int, timeout_s: float) -> dict:
@@ -95,10 +110,7 @@ def main() -> None:
     if args.seeds < 1:
         raise SystemExit(f"reference_runs.py: --seeds must be >= 1, got {args.seeds}")
     repo = args.reference.resolve()
-    try:
-        info = checkout_info(repo)
-    except ValueError as exc:
-        raise SystemExit(f"reference_runs.py: --reference {exc}") from None
+    info = checkout_info(repo)
     keys = args.only or sorted(CLAIM_OF)
     seeds = [42 + i for i in range(args.seeds)]
     settings = {k: Setting.from_claim(SETTINGS[k]) for k in keys}
@@ -112,7 +124,8 @@ def main() -> None:
     claims: dict[str, dict] = {}
     complete: dict[str, bool] = {}
     with tempfile.TemporaryDirectory(prefix="lbr-") as tmp:
-        work = scratch_copy(repo, Path(tmp) / "checkout")
+        work = Path(tmp) / "checkout"
+        shutil.copytree(repo, work, ignore=shutil.ignore_patterns(".git", "results"))
         for key, setting in settings.items():
             runs: dict[str, list[dict]] = {}
             strategies = ["FCFS"] if key in args.fcfs_only else list(STRATEGIES.values())

@@ -18,11 +18,8 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 SUMMARY_LINE = re.compile(r"^\s*(?P<key>[A-Za-z_][A-Za-z0-9_]*): (?P<mean>\S+) ± (?P<std>\S+)\s*$")
 
@@ -39,31 +36,6 @@ STRATEGIES = {"fcfs": "FCFS", "bfio": "BF-IO"}
 
 class ReferenceOutputError(ValueError):
     """The simulator's output could not be read."""
-
-
-def _git(repo: Path, *args: str) -> str:
-    out = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
-    return out.stdout.strip() if out.returncode == 0 else ""
-
-
-def checkout_info(repo: Path) -> dict:
-    """The checkout's repository URL, commit and whether it differs from that commit (``dirty``).
-
-    Raises ValueError (naming ``repo``) when it has no ``scripts/main.py``.
-    """
-    if not (repo / "scripts" / "main.py").is_file():
-        raise ValueError(f"{repo}: no scripts/main.py (not a checkout of Echoscd/Load-Balancing-Release)")
-    commit = _git(repo, "rev-parse", "HEAD")
-    return {"repository": "Echoscd/Load-Balancing-Release", "origin": _git(repo, "remote", "get-url", "origin"),
-            "commit": commit or "unknown (not a git checkout)",
-            "dirty": bool(_git(repo, "status", "--porcelain", "--untracked-files=no")) if commit else None}
-
-
-def scratch_copy(repo: Path, dest: Path) -> Path:
-    """Copy the checkout to ``dest`` without ``.git`` and ``results``: the simulator writes its CSV files into
-    ``results/`` of its working copy, and the user's checkout must stay untouched."""
-    shutil.copytree(repo, dest, ignore=shutil.ignore_patterns(".git", "results"))
-    return dest
 
 
 def parse_summary(text: str, source: str = "output") -> dict[str, float]:
