@@ -492,8 +492,9 @@ def _add_bounds(sub: argparse._SubParsersAction) -> None:
 def _param_domain(name: str) -> tuple[bool, bool, bool]:
     """(integer, positive, nonnegative) of a bound parameter, from its sympy symbol's assumptions."""
     from lbtheory.theory import symbols as sy
+    from lbtheory.theory.extended import EXTRA_SYMBOLS
 
-    for v in vars(sy).values():
+    for v in (*vars(sy).values(), *EXTRA_SYMBOLS):
         if getattr(v, "is_Symbol", False) and getattr(v, "name", None) == name:
             return bool(v.is_integer), bool(v.is_positive), bool(v.is_nonnegative)
     return False, False, False
@@ -502,10 +503,10 @@ def _param_domain(name: str) -> tuple[bool, bool, bool]:
 def _cmd_bounds(args: argparse.Namespace) -> int:
     import json
 
-    from lbtheory.theory.evaluate import default_params
+    from lbtheory.theory.extended import all_default_params
     from lbtheory.theory.report import bounds_table, format_bounds_table
 
-    known = set(default_params()) | {"x"}
+    known = set(all_default_params()) | {"x"}
     params: dict[str, float] = {}
     for item in args.set:
         name, sep, value = item.partition("=")

@@ -7,27 +7,26 @@ import textwrap
 from collections.abc import Mapping
 from typing import Any
 
-from lbtheory.theory.evaluate import DomainError, registry
+from lbtheory.theory.evaluate import DomainError
+from lbtheory.theory.extended import all_default_params, catalog
 
 
 def bounds_table(params: Mapping[str, float] | None = None) -> list[dict[str, Any]]:
-    """One row per registered bound: name, claim, kind, status, proof_status (proved / conjecture /
+    """One row per catalogued bound (:func:`lbtheory.theory.extended.catalog`): name, claim, kind, status, proof_status (proved / conjecture /
     refuted), quantity, latex, hypotheses, value.
 
     A bound evaluated outside its domain (e.g. ``ratio_lower`` at G = 1) gets ``value`` None and a
     ``domain_error`` sentence instead of −inf or NaN.
 
     ``params`` (keyed by symbol name, e.g. ``{"G": 64, "B": 32}``) override the defaults of
-    :func:`lbtheory.theory.evaluate.default_params`; unknown names raise KeyError.
+    :func:`lbtheory.theory.extended.all_default_params`; unknown names raise KeyError.
     """
-    from lbtheory.theory.evaluate import default_params
-
-    known = set(default_params()) | {"x", "tau", "xi"}
+    known = set(all_default_params()) | {"x", "tau", "xi"}
     unknown = sorted(set(params or {}) - known)
     if unknown:
         raise KeyError(f"unknown parameter(s) {unknown}; choose from: {', '.join(sorted(known))}")
     rows = []
-    for rec in registry():
+    for rec in catalog():
         try:
             value: float | None = rec.value(params)
             why = None
