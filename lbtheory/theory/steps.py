@@ -644,3 +644,35 @@ def step_age_prompt_split_upper(result: object, prompt_range: float) -> tuple[np
     B = result.config.cluster.slots  # type: ignore[attr-defined]
     spread_part = lower + (G - 1) * B * prompt_range  # G·(max A − Ā)
     return imb, spread_part + (G - 1) * B * prompt_range
+
+
+def step_sorted_greedy_spread(base: Sequence[int], free: int, items: Sequence[int],
+                              sort: bool = True) -> Step:
+    """The lemma of :func:`lbtheory.theory.bounds.bfio_upper_carryover` on one case: the sorted-greedy
+    partition (:func:`lbtheory.policies.bfio_fast.sorted_greedy_assign`) of G·f items onto workers with
+    carried-over loads b_g and f free slots each has spread ≤ max(max b − min b, max item − min item).
+    ``sort=False`` feeds the items in the given order one round at a time (the teeth: unsorted rounds)."""
+    from lbtheory.policies.bfio_fast import sorted_greedy_assign
+
+    G = len(base)
+    b = np.asarray(base, np.int64).reshape(G, 1)
+    prompt = np.asarray(items, np.int64)
+    if prompt.size != G * free:
+        raise ValueError(f"need G·f = {G * free} items, got {prompt.size}")
+    caps = np.full(G, free, np.int64)
+    if sort:
+        a = sorted_greedy_assign(b, caps, prompt, np.arange(prompt.size, dtype=np.int64))
+    else:  # rounds in the given order, lightest worker first
+        a = np.full(prompt.size, -1, np.int64)
+        load = b[:, 0].copy()
+        for r in range(free):
+            order = np.argsort(load, kind="mergesort")
+            for j, g in enumerate(order):
+                a[r * G + j] = g
+                load[g] += prompt[r * G + j]
+    loads = b[:, 0].copy()
+    for j, g in enumerate(a):
+        loads[g] += prompt[j]
+    spread_before = int(b.max() - b.min())
+    return Step("sorted greedy: spread <= max(D, range)", Fraction(int(loads.max() - loads.min())),
+                Fraction(max(spread_before, int(prompt.max() - prompt.min()))))
