@@ -60,6 +60,23 @@ from lbtheory.theory.symbols import (
 # ------------------------------------------------------------------------------------------ helpers
 
 
+class LogGamma(sp.Function):
+    """log Γ(z), kept unevaluated (sympy's ``loggamma`` turns log Γ of an integer symbol into log(gamma(z)),
+    which overflows in floats at z ≈ 200): 40-digit mpmath for exact evaluation, scipy's ``gammaln`` for
+    the compiled evaluators (:func:`lbtheory.theory.evaluate.compile_expr`)."""
+
+    def _latex(self, printer: object) -> str:
+        inner = printer._print(self.args[0])  # type: ignore[attr-defined]
+        return r"\log\Gamma\left(" + str(inner) + r"\right)"
+
+    def _eval_evalf(self, prec: int) -> sp.Float:
+        import mpmath
+
+        with mpmath.workprec(prec + 20):
+            z = mpmath.mpf(sp.N(self.args[0], max(30, prec // 3)))
+            return sp.Float(mpmath.loggamma(z), precision=prec)
+
+
 def prompt_range() -> Expr:
     """Δ_s = s_max − s_min (tokens)."""
     return s_max - s_min
@@ -561,7 +578,7 @@ def bfio_upper_small_window_refuted() -> Expr:
     seeded search finds G = 3, B = 5, R = 12, prompts in {1, 3}, o = 2 with Imb = 5 > 4 at a window step;
     (ii) at G = 2, B = 3, R = 3 and prompts alternating 100, 101 (Δ_s = 1) every slot-filling policy
     splits a cohort of 3 unevenly, the departures then free the slots unevenly, and the refill leaves the
-    workers' age sums apart by about δ·(o − 2): BF-IO reaches Imb = o − 2 (18 at o = 20), so no bound
+    workers' age sums apart by about δ·o: at full steps BF-IO reaches Imb = o (20 at o = 20), so no bound
     c·(G − 1)·Δ_s holds for any constant c. What goes wrong in the proof of :func:`bfio_upper`: the
     slots no longer start and end together, so the carried-over loads differ
     (:func:`bfio_upper_carryover`) and the free slots are unequal.
@@ -599,7 +616,7 @@ def slot_filling_upper_full_slots() -> Expr:
     Proof: L_g = (B prompts) + δ·(B ages), each prompt in [s_min, s_max] and each age in [0, o − 1], so
     L_g − L_h ≤ B·(Δ_s + δ(o − 1)) and Imb = Σ_g (max L − L_g) ≤ (G − 1)·(max L − min L). With R < G·B the
     δ·o term cannot be dropped: the family G = 2, B = 3, R = 3 of :func:`bfio_upper_small_window_refuted`
-    has Imb ≈ δ·(o − 2) at full steps for BF-IO, at Δ_s = 1.
+    has Imb = δ·o at full steps for BF-IO (and the exact optimiser), at Δ_s = 1.
     """
     return (G - 1) * B * (prompt_range() + delta * (o - 1))
 
@@ -642,13 +659,13 @@ def slot_filling_upper_geometric(param: Expr = xi) -> Expr:
 def partition_count() -> Expr:
     """N_{G,B} = (G·B)!/((B!)^G·G!): the number of ways to split G·B labelled requests into G unlabelled
     groups of B (classical), written with log-gamma so it can be evaluated at G·B ≈ 10⁴."""
-    return sp.exp(sp.loggamma(G * B + 1) - G * sp.loggamma(B + 1) - sp.loggamma(G + 1))
+    return sp.exp(LogGamma(G * B + 1) - G * LogGamma(B + 1) - LogGamma(G + 1))
 
 
 def partition_anticoncentration_u() -> Expr:
     """u = 1/(p_B·N_{G,B}^{1/(G−1)}): the scale (tokens) below which no partition of a block is likely to
     have all G group sums within u of each other (ours; see :func:`any_policy_lower_partition`)."""
-    log_n = sp.loggamma(G * B + 1) - G * sp.loggamma(B + 1) - sp.loggamma(G + 1)
+    log_n = LogGamma(G * B + 1) - G * LogGamma(B + 1) - LogGamma(G + 1)
     return 1 / (p_B * sp.exp(log_n / (G - 1)))
 
 
@@ -683,6 +700,10 @@ def any_policy_lower_partition() -> Expr:
     prompts 1, 3, …, 47 (h_s = 2) at G = 2, B = 3 give 0.76 against E[instance_lower] = 0.58 (and
     E[optimum] = 4.68). At G = B = 2 instance_lower is the better of the two (≈ V/12 against ≈ V/10).
     """
-    u = partition_anticoncentration_u()
-    val = h_s * ((G - 1) * u - G + u ** (1 - G)) / (2 * G)
-    return sp.Piecewise((val, sp.Ge(u, 1)), (sp.Integer(0), True))
+    # f(v) = ((G − 1)v − G + v^{1−G})/(2G) is 0 at v = 1 and increasing for v ≥ 1 (and positive below 1,
+    # where the bound is 0): evaluate it at v = max(1, u)
+    # (written through m = log v so that exact evaluation never forms N itself, ≈ 10^{43000} at the paper's
+    # cluster)
+    log_n = LogGamma(G * B + 1) - G * LogGamma(B + 1) - LogGamma(G + 1)
+    m = sp.Max(0, -sp.log(p_B) - log_n / (G - 1))
+    return h_s * ((G - 1) * sp.exp(m) - G + sp.exp((1 - G) * m)) / (2 * G)

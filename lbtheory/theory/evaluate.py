@@ -31,7 +31,9 @@ def compile_expr(expr: sp.Expr) -> Callable[[ParamMap], float]:
     Raises KeyError naming the missing symbol when ``params`` lacks one of the expression's symbols.
     """
     syms = sorted(expr.free_symbols, key=lambda s: s.name)
-    fn = sp.lambdify(syms, expr, modules=[{"ceiling": np.ceil}, "scipy", "numpy"])
+    from scipy.special import gammaln
+
+    fn = sp.lambdify(syms, expr, modules=[{"ceiling": np.ceil, "LogGamma": gammaln}, "scipy", "numpy"])
     names = [s.name for s in syms]
 
     def value(params: ParamMap) -> float:
@@ -242,7 +244,7 @@ def _specs() -> list[tuple[str, str, str, str, str, tuple[str, ...], sp.Expr]]:
          "Imb(k) of BF-IO (H=0) at window steps, window R < G*B, tokens", "refuted conjecture",
          (*H_SAT[1:], FIXED_OUT, "window R < G*B (the engine's default R = 4G)",
           "refuted: G=3, B=5, R=12, prompts in {1,3}, o=2 gives Imb=5 > 4; G=2, B=3, R=3, prompts "
-          "100/101, o=20 gives Imb=18 > 1 (grows like o - 2)"), bd.bfio_upper_small_window_refuted()),
+          "100/101, o=20 gives Imb=20 > 1 at a full step (grows like o)"), bd.bfio_upper_small_window_refuted()),
         ("bfio_upper_carryover", "C2", "upper",
          "Imb(k) of BF-IO (H=0) at one admission epoch, any window, tokens", "theorem (ours)",
          ("BF-IO with the every-epoch safeguard, or the exact H=0 optimiser",
@@ -253,7 +255,7 @@ def _specs() -> list[tuple[str, str, str, str, str, tuple[str, ...], sp.Expr]]:
         ("slot_filling_upper_full_slots", "C2", "upper",
          "Imb(k) of any policy at steps with every slot occupied, any window, tokens", "classical",
          (FIXED_OUT, "every one of the G*B slots occupied at step k", "any window R",
-          "the delta*o term is needed when R < G*B (G=2, B=3, R=3 family: Imb ~ o - 2 at Delta_s = 1)"),
+          "the delta*o term is needed when R < G*B (G=2, B=3, R=3 family: Imb = o at Delta_s = 1)"),
          bd.slot_filling_upper_full_slots()),
         ("slot_filling_upper_geometric", "C2", "upper",
          "E[Imb(k)] of any output-blind slot-filling policy (BF-IO H=0 incl.), geometric outputs, "

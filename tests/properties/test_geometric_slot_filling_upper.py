@@ -20,7 +20,13 @@ from hypothesis import strategies as st
 
 from lbtheory.engine.simulate import simulate
 from lbtheory.testing import ExactH0, registered_bfio
-from lbtheory.testing.strategies import IidInstance, OutputLaw, PromptLaw, iid_instances, output_laws
+from lbtheory.testing.strategies import (
+    IidInstance,
+    OutputLaw,
+    PromptLaw,
+    iid_instances,
+    output_laws,
+)
 from lbtheory.theory.bounds import age_moments_geometric
 from lbtheory.theory.evaluate import get
 from lbtheory.theory.exact import loadblind_geometric_gap

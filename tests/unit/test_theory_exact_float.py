@@ -35,12 +35,19 @@ def _random_points(n: int) -> list[dict[str, sp.Rational]]:
             "xi": sp.Rational(int(rng.integers(1, 100)), 100),
             "W": sp.Integer(int(rng.integers(100, 100000))), "s_top": sp.Integer(hi),
             "s_low": sp.Integer(int(rng.integers(0, 100))),
+            "D_c": sp.Integer(int(rng.integers(0, 5000))),
+            "p_B": sp.Rational(1, int(rng.integers(2, 10**6))), "h_s": sp.Integer(int(rng.integers(1, 4))),
         })
     return pts
 
 
 POINTS = [{k.name: v for k, v in paper_params().items()} | {"x": sp.Rational(3, 2), "tau": sp.Rational(2),
-                                                      "xi": sp.Rational(1, 2)}, *_random_points(10)]
+                                                      "xi": sp.Rational(1, 2)}, *_random_points(10),
+          # a point where any_policy_lower_partition is positive (few slots, many prompt values)
+          {k.name: v for k, v in paper_params().items()} | {"x": sp.Rational(1), "tau": sp.Rational(1),
+                                                            "xi": sp.Rational(1, 3), "G": sp.Integer(3),
+                                                            "B": sp.Integer(2), "p_B": sp.Rational(1, 5000),
+                                                            "D_c": sp.Integer(4000), "o": sp.Integer(7)}]
 
 
 @pytest.mark.parametrize("rec", registry(), ids=lambda r: r.name)

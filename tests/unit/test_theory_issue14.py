@@ -83,10 +83,12 @@ def test_partition_integral_step_symbolic() -> None:
 def test_partition_bound_shape() -> None:
     """At G = 2 the bound is h_s·(u − 1)²/(4u) (symbolic), 0 in the paper's regime (G = 256, B = 72:
     perfect partitions abound) and grows linearly in the number of prompt values at G = 2, B = 2."""
-    u = bd.partition_anticoncentration_u().subs({G: 2})
-    expr = bd.any_policy_lower_partition().subs({G: 2})
-    val = expr.args[0][0]
-    assert sp.simplify(val - h_s * (u - 1) ** 2 / (4 * u)) == 0
+    u = sp.Symbol("u", positive=True)
+    expr = bd.any_policy_lower_partition().subs({G: 2}).replace(sp.Max, lambda *a: sp.log(u))
+    assert sp.simplify(expr - h_s * (u - 1) ** 2 / (4 * u)) == 0
+    # and u is partition_anticoncentration_u: log u = −log p_B − log N_{G,B}/(G − 1)
+    u_expr = bd.partition_anticoncentration_u().subs({G: 2, B: 3, p_B: sp.Rational(1, 700)})
+    assert math.isclose(float(u_expr), 700 / 10)
     assert get("any_policy_lower_partition").value() == 0.0
     v1 = get("any_policy_lower_partition").value({"G": 2, "B": 2, "p_B": 1 / 1000})
     v2 = get("any_policy_lower_partition").value({"G": 2, "B": 2, "p_B": 1 / 2000})
