@@ -14,7 +14,11 @@ The chain of :func:`lbtheory.theory.bounds.fcfs_lower_gaussmax` is
 
 the pair bound's chain is :func:`step_max_ge_pair` then :func:`step_holder`, and the geometric lower
 bound's is :func:`step_iid_ages` (ages i.i.d. whatever an output-blind policy does) then
-:func:`step_age_prompt_split` (deterministic, per step).
+:func:`step_age_prompt_split` (deterministic, per step); the geometric upper bound's per-step split is
+:func:`step_age_prompt_split_upper`; the carry-over lemma of ``bfio_upper_carryover`` is
+:func:`step_sorted_greedy_spread`; and the number-partitioning bound ``any_policy_lower_partition`` is
+checked link by link by :func:`step_partition_chain` (every prompt vector, every assignment:
+:func:`block_partition_law`, :func:`uniform_lattice_block`).
 """
 
 from __future__ import annotations

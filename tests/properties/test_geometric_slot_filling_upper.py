@@ -105,8 +105,10 @@ def test_upper_against_exact_expectation(case: tuple[int, int, int, float]) -> N
     stationary geometric ages (the distribution the i.i.d.-age step gives every output-blind slot-filling
     policy, BF-IO included)."""
     bound, exact = _sides(case)
-    if bound > 0:
-        target(exact / bound, label="exact/bound")
+    g, b, o, ds = case
+    prompt_term = (g - 1) * b * ds
+    if o >= 2:  # the age parts alone (o = 1: both are 0 and the bound is (G − 1)BΔ_s exactly)
+        target((exact - prompt_term) / (bound - prompt_term), label="exact/bound, age parts")
     assert exact <= bound * (1 + 1e-9) + 1e-9, (case, bound, exact)
 
 
