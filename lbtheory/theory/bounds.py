@@ -631,7 +631,7 @@ def slot_filling_upper_geometric(param: Expr = xi) -> Expr:
         E[Imb(k)] ≤ (G − 1)·B·(s_max − s_min) + G·(log G + B·ψ_a(δλ))/λ,   λ = ξ/(δ·o), 0 < ξ < 1,
 
     ψ_a from :func:`geometric_age_cgf` (δλ = ξ/o < 1/o ≤ log(1/q), so it is finite); o = 1 leaves the
-    first term. The registry takes the best ξ on a grid. With :func:`any_policy_lower_geometric` it
+    first term, and so does δ = 0 (no drift: only the prompt spread). The registry takes the best ξ on a grid. With :func:`any_policy_lower_geometric` it
     sandwiches every such policy: |E[Imb(k)] − δ·G·(E max_g A_g − E A_1)| ≤ (G − 1)·B·Δ_s.
 
     Proof: (i) per step, deterministically: with g* the heaviest worker, P_g the prompt sums (in
@@ -649,7 +649,7 @@ def slot_filling_upper_geometric(param: Expr = xi) -> Expr:
     """
     lam = param / (delta * o)
     age_part = G * (sp.log(G) + B * geometric_age_cgf(delta * lam)) / lam
-    age_part = sp.Piecewise((sp.Integer(0), sp.Le(o, 1)), (age_part, True))
+    age_part = sp.Piecewise((sp.Integer(0), sp.Or(sp.Le(o, 1), sp.Eq(delta, 0))), (age_part, True))
     return (G - 1) * B * prompt_range() + age_part
 
 

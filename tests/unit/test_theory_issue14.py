@@ -107,5 +107,6 @@ def test_geometric_upper_o1_and_symbols() -> None:
     ages only (no prompt symbol), as the proof's split says."""
     p = {"G": 4, "B": 3, "o": 1, "s_min": 1, "s_max": 11}
     assert get("slot_filling_upper_geometric").value(p) == 3 * 3 * 10
+    assert get("slot_filling_upper_geometric").value(p | {"o": 50, "delta": 0}) == 3 * 3 * 10
     rest = sp.expand(bd.slot_filling_upper_geometric() - (G - 1) * B * (s_max - s_min))
     assert not rest.free_symbols & {s_max, s_min, p_B}
