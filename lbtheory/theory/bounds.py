@@ -28,7 +28,6 @@ from lbtheory.theory.symbols import (
     C_BE,
     C_CHEB,
     B,
-    D_c,
     G,
     P_busy,
     P_idle,
@@ -37,12 +36,10 @@ from lbtheory.theory.symbols import (
     W,
     delta,
     gamma,
-    h_s,
     iota,
     m_4,
     mu_s,
     o,
-    p_B,
     rho_3,
     s_low,
     s_max,
@@ -58,23 +55,6 @@ from lbtheory.theory.symbols import (
 )
 
 # ------------------------------------------------------------------------------------------ helpers
-
-
-class LogGamma(sp.Function):
-    """log Γ(z), kept unevaluated (sympy's ``loggamma`` turns log Γ of an integer symbol into log(gamma(z)),
-    which overflows in floats at z ≈ 200): 40-digit mpmath for exact evaluation, scipy's ``gammaln`` for
-    the compiled evaluators (:func:`lbtheory.theory.evaluate.compile_expr`)."""
-
-    def _latex(self, printer: object) -> str:
-        inner = printer._print(self.args[0])  # type: ignore[attr-defined]
-        return r"\log\Gamma\left(" + str(inner) + r"\right)"
-
-    def _eval_evalf(self, prec: int) -> sp.Float:
-        import mpmath
-
-        with mpmath.workprec(prec + 20):
-            z = mpmath.mpf(sp.N(self.args[0], max(30, prec // 3)))
-            return sp.Float(mpmath.loggamma(z), precision=prec)
 
 
 def prompt_range() -> Expr:
@@ -565,145 +545,3 @@ def instance_lower() -> Expr:
 def mean_prompt_block_work() -> Expr:
     """E[W] = G·B·μ_s: the expected prompt total of a block (for default parameter sets)."""
     return G * B * mu_s
-
-
-# ------------------------------------------------------------ (7) windows R < G·B (issue 14, item 1)
-
-
-def bfio_upper_small_window_refuted() -> Expr:
-    """The natural statement, **refuted**: with fixed outputs and a window R < G·B (the engine's default
-    R = 4G), BF-IO (H = 0) would keep Imb(k) ≤ (G − 1)·(s_max − s_min) at every window step.
-
-    Refuted two ways (pinned in ``tests/properties/test_small_window.py``): (i) at the default R = 4G a
-    seeded search finds G = 3, B = 5, R = 12, prompts in {1, 3}, o = 2 with Imb = 5 > 4 at a window step;
-    (ii) at G = 2, B = 3, R = 3 and prompts alternating 100, 101 (Δ_s = 1) every slot-filling policy
-    splits a cohort of 3 unevenly, the departures then free the slots unevenly, and the refill leaves the
-    workers' age sums apart by about δ·o: at full steps BF-IO reaches Imb = o (20 at o = 20), so no bound
-    c·(G − 1)·Δ_s holds for any constant c. What goes wrong in the proof of :func:`bfio_upper`: the
-    slots no longer start and end together, so the carried-over loads differ
-    (:func:`bfio_upper_carryover`) and the free slots are unequal.
-    """
-    return (G - 1) * prompt_range()
-
-
-def bfio_upper_carryover() -> Expr:
-    """Per-epoch upper bound for BF-IO (H = 0) with any window R and any outputs (ours):
-
-        Imb(k) ≤ (G − 1)·max(D_k, s_max − s_min)
-
-    at every admission epoch k at which every worker has the same number f ≥ 1 of free slots and the
-    window holds at least G·f requests; D_k = max_g b_g − min_g b_g is the spread of the carried-over
-    loads b_g (the requests that stay, after the step's departures, before its admissions).
-
-    Proof: the safeguard (or the exact optimiser) returns an assignment whose Imb(k) after admission is at
-    most that of the sorted-greedy partition of the first G·f window requests
-    (:func:`lbtheory.policies.bfio_fast.sorted_greedy_assign`). With equal free slots every round gives one
-    request to every worker, the largest of the round to the lightest: if l_1 ≤ … ≤ l_G and x_1 ≥ … ≥ x_G,
-    then (l_j + x_j) − (l_i + x_i) ≤ l_j − l_i for i < j and (l_i + x_i) − (l_j + x_j) ≤ x_i − x_j ≤ Δ_s,
-    so the spread after a round is ≤ max(spread before, Δ_s); by induction over the f rounds it is ≤
-    max(D_k, Δ_s), and Imb = Σ_g (max L − L_g) ≤ (G − 1)·spread. At a refill (D_k = 0, f = B) this is
-    :func:`bfio_upper`. It is a statement about one epoch: D_k is BF-IO's own history plus the forced
-    departures, and with R < G·B neither D_k nor the inequality of free slots is controlled
-    (:func:`bfio_upper_small_window_refuted`), so no trajectory bound follows from it.
-    """
-    return (G - 1) * sp.Max(D_c, prompt_range())
-
-
-def slot_filling_upper_full_slots() -> Expr:
-    """Upper bound for every policy at every step with all G·B slots occupied, fixed outputs o, any window
-    R (classical, trivial): Imb(k) ≤ (G − 1)·B·(s_max − s_min + δ·(o − 1)).
-
-    Proof: L_g = (B prompts) + δ·(B ages), each prompt in [s_min, s_max] and each age in [0, o − 1], so
-    L_g − L_h ≤ B·(Δ_s + δ(o − 1)) and Imb = Σ_g (max L − L_g) ≤ (G − 1)·(max L − min L). With R < G·B the
-    δ·o term cannot be dropped: the family G = 2, B = 3, R = 3 of :func:`bfio_upper_small_window_refuted`
-    has Imb = δ·o at full steps for BF-IO (and the exact optimiser), at Δ_s = 1.
-    """
-    return (G - 1) * B * (prompt_range() + delta * (o - 1))
-
-
-# ----------------------------------------------- (8) BF-IO with geometric outputs (issue 14, item 2)
-
-
-def slot_filling_upper_geometric(param: Expr = xi) -> Expr:
-    """Upper bound on E[Imb(k)] for every *slot-filling, output-blind* policy, BF-IO (H = 0) included,
-    with geometric outputs of mean o, R ≥ G·B, in stationarity (ours):
-
-        E[Imb(k)] ≤ (G − 1)·B·(s_max − s_min) + G·(log G + B·ψ_a(δλ))/λ,   λ = ξ/(δ·o), 0 < ξ < 1,
-
-    ψ_a from :func:`geometric_age_cgf` (δλ = ξ/o < 1/o ≤ log(1/q), so it is finite); o = 1 leaves the
-    first term, and so does δ = 0 (no drift: only the prompt spread). The registry takes the best ξ on a grid. With :func:`any_policy_lower_geometric` it
-    sandwiches every such policy: |E[Imb(k)] − δ·G·(E max_g A_g − E A_1)| ≤ (G − 1)·B·Δ_s.
-
-    Proof: (i) per step, deterministically: with g* the heaviest worker, P_g the prompt sums (in
-    [B·s_min, B·s_max]) and A_g the age sums, Imb = Σ_h (L_{g*} − L_h) = Σ_h (P_{g*} − P_h) +
-    δ·G·(A_{g*} − Ā) ≤ (G − 1)·B·Δ_s + δ·G·(max_g A_g − Ā); (ii) the A_g are i.i.d. sums of B stationary
-    geometric ages whatever an output-blind slot-filling policy does (the i.i.d.-age step of
-    :func:`any_policy_lower_geometric`), so E[max A − Ā] = E max A − E A_1; (iii) Chernoff's maximal
-    inequality: δ·(E max A − E A) ≤ (log G + B·ψ_a(δλ))/λ.
-
-    Why not better for BF-IO: the safeguard guarantees, at each epoch, Imb(k) no worse than FCFS's choice
-    *placed on BF-IO's own carried-over loads*, not FCFS's trajectory: the two runs carry different loads
-    after the first epoch, so the comparison is not a coupling and gives no trajectory bound (a pathwise
-    step with Imb_BF-IO(k) > Imb_FCFS(k) is pinned in ``tests/properties/test_small_window.py``); the only
-    policy-free handle on the ages is (ii), and the prompts can offset them by at most (G − 1)·B·Δ_s.
-    """
-    lam = param / (delta * o)
-    age_part = G * (sp.log(G) + B * geometric_age_cgf(delta * lam)) / lam
-    age_part = sp.Piecewise((sp.Integer(0), sp.Or(sp.Le(o, 1), sp.Eq(delta, 0))), (age_part, True))
-    return (G - 1) * B * prompt_range() + age_part
-
-
-# ---------------------------------------------- (9) every policy, fixed outputs (issue 14, item 3)
-
-
-def partition_count() -> Expr:
-    """N_{G,B} = (G·B)!/((B!)^G·G!): the number of ways to split G·B labelled requests into G unlabelled
-    groups of B (classical), written with log-gamma so it can be evaluated at G·B ≈ 10⁴."""
-    return sp.exp(LogGamma(G * B + 1) - G * LogGamma(B + 1) - LogGamma(G + 1))
-
-
-def partition_anticoncentration_u() -> Expr:
-    """u = 1/(p_B·N_{G,B}^{1/(G−1)}): the scale (tokens) below which no partition of a block is likely to
-    have all G group sums within u of each other (ours; see :func:`any_policy_lower_partition`)."""
-    log_n = LogGamma(G * B + 1) - G * LogGamma(B + 1) - LogGamma(G + 1)
-    return 1 / (p_B * sp.exp(log_n / (G - 1)))
-
-
-def any_policy_lower_partition() -> Expr:
-    """Lower bound on E[Imb(k)] for *every* slot-filling policy with fixed outputs (ours; the first-moment
-    argument of number partitioning):
-
-        E[Imb(k)] ≥ h_s·((G − 1)·u − G + u^{1−G})/(2G) for u ≥ 1 (0 otherwise),
-        u = 1/(p_B·N_{G,B}^{1/(G−1)}),
-
-    at every window step, with R = G·B, integer prompts i.i.d. on a lattice a + h_s·ℤ (any law; p_B =
-    max_x P(S_B = x), or any upper bound on it such as the largest point mass of one prompt; h_s = 1 is
-    always valid), G ≥ 2.
-
-    Proof: with R = G·B and fixed outputs every slot-filling policy splits the same block of G·B i.i.d.
-    prompts into G groups of B, and the common age sum cancels, so Imb(k) = Σ_g (max L − L_g) ≥
-    X := max_g L_g − min_g L_g, the spread of the partition, ≥ X_min, the least spread over all N_{G,B}
-    partitions. The group sums lie in B·a + h_s·ℤ, so X_min/h_s is an integer. For one fixed partition the
-    group sums are i.i.d. copies of S_B, so P(spread ≤ h_s·d) ≤ Σ_x P(S_1 = x)·P(|S_2 − x| ≤ h_s·d)^{G−1}
-    ≤ ((2d + 1)·p_B)^{G−1} (2d + 1 lattice points); a union bound over the partitions gives P(X_min ≤
-    h_s·d) ≤ N·((2d + 1)p_B)^{G−1}. Then E[X_min/h_s] = ∫₀^∞ P(X_min/h_s > t)dt ≥ ∫₀^D (1 − N((2t +
-    1)p_B)^{G−1})dt = D − N·p_B^{G−1}((2D + 1)^G − 1)/(2G) for every D ≥ 0; D = (u − 1)/2 gives the
-    formula. Each step is checked by exhaustive enumeration (every prompt vector, every assignment) in
-    :mod:`.steps`.
-
-    Regime: it is positive only when p_B·N^{1/(G−1)} < 1, i.e. roughly log N_{G,B} ≈ G·B·log G <
-    (G − 1)·log(1/p_B): few slots and many prompt values (G = 2: B up to about log₄(σ_s·B)); beyond, perfect
-    partitions exist (the number-partitioning phase transition) and the bound is 0, which is why a
-    balancer's imbalance is then far below (G − 1)·Δ_s. It beats the expectation of
-    :func:`instance_lower` from B = 3 on: uniform prompts on 1..2000 give 66 against 24 at G = 2, B = 3,
-    21 against 2.1 at B = 4, 53 against 18 at G = B = 3 (Monte Carlo for instance_lower); exactly, odd
-    prompts 1, 3, …, 47 (h_s = 2) at G = 2, B = 3 give 0.76 against E[instance_lower] = 0.58 (and
-    E[optimum] = 4.68). At G = B = 2 instance_lower is the better of the two (≈ V/12 against ≈ V/10).
-    """
-    # f(v) = ((G − 1)v − G + v^{1−G})/(2G) is 0 at v = 1 and increasing for v ≥ 1 (and positive below 1,
-    # where the bound is 0): evaluate it at v = max(1, u)
-    # (written through m = log v so that exact evaluation never forms N itself, ≈ 10^{43000} at the paper's
-    # cluster)
-    log_n = LogGamma(G * B + 1) - G * LogGamma(B + 1) - LogGamma(G + 1)
-    m = sp.Max(0, -sp.log(p_B) - log_n / (G - 1))
-    return h_s * ((G - 1) * sp.exp(m) - G + sp.exp((1 - G) * m)) / (2 * G)

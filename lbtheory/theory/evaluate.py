@@ -31,9 +31,7 @@ def compile_expr(expr: sp.Expr) -> Callable[[ParamMap], float]:
     Raises KeyError naming the missing symbol when ``params`` lacks one of the expression's symbols.
     """
     syms = sorted(expr.free_symbols, key=lambda s: s.name)
-    from scipy.special import gammaln
-
-    fn = sp.lambdify(syms, expr, modules=[{"ceiling": np.ceil, "LogGamma": gammaln}, "scipy", "numpy"])
+    fn = sp.lambdify(syms, expr, modules=[{"ceiling": np.ceil}, "scipy", "numpy"])
     names = [s.name for s in syms]
 
     def value(params: ParamMap) -> float:
@@ -164,7 +162,7 @@ TAU_GRID = tuple(float(v) for v in np.round(np.linspace(0.0, 16.0, 321), 6))
 XI_GRID = tuple(float(v) for v in np.unique(np.round(np.concatenate(
     [np.geomspace(1e-4, 0.5, 120), np.linspace(0.5, 0.999, 60)]), 8)))
 _OPT = {**{n: ("x", X_GRID) for n in _OPT_X}, "fcfs_lower_moderate": ("tau", TAU_GRID),
-        "loadblind_upper_geometric": ("xi", XI_GRID), "slot_filling_upper_geometric": ("xi", XI_GRID)}
+        "loadblind_upper_geometric": ("xi", XI_GRID)}
 
 
 def _specs() -> list[tuple[str, str, str, str, str, tuple[str, ...], sp.Expr]]:
@@ -240,36 +238,6 @@ def _specs() -> list[tuple[str, str, str, str, str, tuple[str, ...], sp.Expr]]:
          "theorem (ours)", ("u_g = L_g / max L, u_sat = 1", "0 < gamma <= 1",
                             "attained only at iota = 0 or gamma = 1; approached as non-straggler loads -> 0"),
          bd.energy_saving_curve_lower()),
-        ("bfio_upper_small_window", "C2", "upper",
-         "Imb(k) of BF-IO (H=0) at window steps, window R < G*B, tokens", "refuted conjecture",
-         (*H_SAT[1:], FIXED_OUT, "window R < G*B (the engine's default R = 4G)",
-          "refuted: G=3, B=5, R=12, prompts in {1,3}, o=2 gives Imb=5 > 4; G=2, B=3, R=3, prompts "
-          "100/101, o=20 gives Imb=20 > 1 at a full step (grows like o)"), bd.bfio_upper_small_window_refuted()),
-        ("bfio_upper_carryover", "C2", "upper",
-         "Imb(k) of BF-IO (H=0) at one admission epoch, any window, tokens", "theorem (ours)",
-         ("BF-IO with the every-epoch safeguard, or the exact H=0 optimiser",
-          "every worker has the same number f >= 1 of free slots and the window holds >= G*f requests",
-          "D_c = spread of the carried-over loads (after departures, before admissions)",
-          "any outputs, any window R; per epoch only: D_c is not controlled, so no trajectory bound"),
-         bd.bfio_upper_carryover()),
-        ("slot_filling_upper_full_slots", "C2", "upper",
-         "Imb(k) of any policy at steps with every slot occupied, any window, tokens", "classical",
-         (FIXED_OUT, "every one of the G*B slots occupied at step k", "any window R",
-          "the delta*o term is needed when R < G*B (G=2, B=3, R=3 family: Imb = o at Delta_s = 1)"),
-         bd.slot_filling_upper_full_slots()),
-        ("slot_filling_upper_geometric", "C2", "upper",
-         "E[Imb(k)] of any output-blind slot-filling policy (BF-IO H=0 incl.), geometric outputs, "
-         "stationary, tokens", "theorem (ours)",
-         (*H_SAT, "geometric output lengths of mean o", SLOT_FILLING, OUTPUT_BLIND, "R >= G*B",
-          "stationary ages (k >> o)", EXPECTATION,
-          "not a trajectory comparison with FCFS: the safeguard compares with FCFS's choice on BF-IO's own "
-          "carried-over loads"), bd.slot_filling_upper_geometric()),
-        ("any_policy_lower_partition", "C2", "lower",
-         "E[Imb(k)] of every slot-filling policy, fixed outputs, tokens", "theorem (ours)",
-         (FIXED_OUT, "R = G*B (every policy splits the same block)", SLOT_FILLING,
-          "prompts i.i.d. integers; p_B >= max_x P(S_B = x) (default: one prompt's largest point mass)",
-          "positive only when p_B * N_{G,B}^(1/(G-1)) < 1 (few slots, many prompt values)", EXPECTATION),
-         bd.any_policy_lower_partition()),
         ("instance_lower", "C2", "lower", "Imb(k) of any slot-filling policy on a block, tokens",
          "theorem (ours)", (FIXED_OUT, "R = G*B (the block is the same for every policy)"),
          bd.instance_lower()),
@@ -284,9 +252,6 @@ _DOMAINS: dict[str, tuple[tuple[str, float, str], ...]] = {
     "bfio_upper_geometric": (("o", 1.0, "a geometric output length is at least 1"),),
     "loadblind_upper_geometric": (("o", 1.0, "a geometric output length is at least 1"),),
     "loadblind_upper_geometric_closed_form": (("o", 1.0, "a geometric output length is at least 1"),),
-    "slot_filling_upper_geometric": (("o", 1.0, "a geometric output length is at least 1"),),
-    "slot_filling_upper_full_slots": (("o", 1.0, "an output length is at least 1"),),
-    "any_policy_lower_partition": (("G", 2.0, "N_{G,B}^(1/(G-1)) needs G >= 2; with one worker Imb = 0"),),
 }
 
 

@@ -7,7 +7,7 @@ import textwrap
 from collections.abc import Mapping
 from typing import Any
 
-from lbtheory.theory.evaluate import DomainError, registry
+from lbtheory.theory.evaluate import DomainError
 
 
 def bounds_table(params: Mapping[str, float] | None = None) -> list[dict[str, Any]]:
@@ -17,17 +17,19 @@ def bounds_table(params: Mapping[str, float] | None = None) -> list[dict[str, An
     A bound evaluated outside its domain (e.g. ``ratio_lower`` at G = 1) gets ``value`` None and a
     ``domain_error`` sentence instead of −inf or NaN.
 
-    ``params`` (keyed by symbol name, e.g. ``{"G": 64, "B": 32}``) override the defaults of
-    :func:`lbtheory.theory.evaluate.default_params`; unknown names raise KeyError.
+    Every record of :func:`lbtheory.theory.extended.catalog` (the registry of :mod:`.evaluate`, then the
+    results of :mod:`.extended`). ``params`` (keyed by symbol name, e.g. ``{"G": 64, "B": 32}``) override the
+    defaults of :func:`lbtheory.theory.evaluate.default_params` (and
+    :func:`lbtheory.theory.extended.extra_defaults`); unknown names raise KeyError.
     """
-    from lbtheory.theory.evaluate import default_params
+    from lbtheory.theory.extended import catalog, known_params
 
-    known = set(default_params()) | {"x", "tau", "xi"}
+    known = known_params()
     unknown = sorted(set(params or {}) - known)
     if unknown:
         raise KeyError(f"unknown parameter(s) {unknown}; choose from: {', '.join(sorted(known))}")
     rows = []
-    for rec in registry():
+    for rec in catalog():
         try:
             value: float | None = rec.value(params)
             why = None

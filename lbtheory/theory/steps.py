@@ -17,7 +17,7 @@ bound's is :func:`step_iid_ages` (ages i.i.d. whatever an output-blind policy do
 :func:`step_age_prompt_split` (deterministic, per step); the geometric upper bound's per-step split is
 :func:`step_age_prompt_split_upper`; the carry-over lemma of ``bfio_upper_carryover`` is
 :func:`step_sorted_greedy_spread`; and the number-partitioning bound ``any_policy_lower_partition`` is
-checked link by link by :func:`step_partition_chain` (every prompt vector, every assignment:
+checked link by link by :func:`step_partition_chain` (these three in :mod:`.extended`) (every prompt vector, every assignment:
 :func:`block_partition_law`, :func:`uniform_lattice_block`).
 """
 
@@ -589,14 +589,14 @@ def block_partition_law(d: Dist, workers: int, slots: int, span: int = 1, d_max:
 
 def step_partition_chain(d: Dist, workers: int, slots: int, span: int = 1,
                          d_max: int = 8) -> list[Step]:
-    """The chain of :func:`lbtheory.theory.bounds.any_policy_lower_partition`, exactly on one law:
+    """The chain of :func:`lbtheory.theory.extended.any_policy_lower_partition`, exactly on one law:
 
     * Imb ≥ spread for every vector and assignment (deterministic);
     * P(spread ≤ h·d) ≤ ((2d + 1)p_B)^{G−1} for a fixed partition, d = 0..d_max;
     * P(X_min ≤ h·d) ≤ N_{G,B}·((2d + 1)p_B)^{G−1} (union bound), d = 0..d_max;
     * E[X_min] ≤ E[min Imb] and the registered bound ≤ E[X_min] (the integral step, 40-digit float).
     """
-    from lbtheory.theory.evaluate import get
+    from lbtheory.theory.extended import get_any
 
     law_ = block_partition_law(d, workers, slots, span, d_max)
     pb = max_atom(d, slots)
@@ -606,7 +606,7 @@ def step_partition_chain(d: Dist, workers: int, slots: int, span: int = 1,
         one = ((2 * dd + 1) * pb) ** (workers - 1)
         steps.append(Step(f"fixed partition P(spread <= {span * dd})", law_.p_fixed_le[dd], min(Fraction(1), one)))
         steps.append(Step(f"union P(X_min <= {span * dd})", law_.p_min_le[dd], min(Fraction(1), n_parts * one)))
-    bound = get("any_policy_lower_partition").value(
+    bound = get_any("any_policy_lower_partition").value(
         {"G": float(workers), "B": float(slots), "p_B": float(pb), "h_s": float(span)})
     steps.append(Step("E X_min <= E min Imb", law_.e_spread_min, law_.e_opt))
     steps.append(Step("bound <= E X_min", bound, float(law_.e_spread_min) * (1 + 1e-12)))
@@ -641,7 +641,7 @@ def uniform_lattice_block(values: int, workers: int, slots: int, span: int) -> t
 
 def step_age_prompt_split_upper(result: object, prompt_range: float) -> tuple[np.ndarray, np.ndarray]:
     """Per window step: (Imb(k), (G − 1)·B·Δ_s + G·(max_g A_g − Ā)), the deterministic step (i) of
-    :func:`lbtheory.theory.bounds.slot_filling_upper_geometric` (δ = 1); the first is ≤ the second at
+    :func:`lbtheory.theory.extended.slot_filling_upper_geometric` (δ = 1); the first is ≤ the second at
     every step at which every slot is occupied."""
     imb, lower = step_age_prompt_split(result, prompt_range)
     G = result.config.cluster.workers  # type: ignore[attr-defined]
@@ -652,7 +652,7 @@ def step_age_prompt_split_upper(result: object, prompt_range: float) -> tuple[np
 
 def step_sorted_greedy_spread(base: Sequence[int], free: int, items: Sequence[int],
                               sort: bool = True) -> Step:
-    """The lemma of :func:`lbtheory.theory.bounds.bfio_upper_carryover` on one case: the sorted-greedy
+    """The lemma of :func:`lbtheory.theory.extended.bfio_upper_carryover` on one case: the sorted-greedy
     partition (:func:`lbtheory.policies.bfio_fast.sorted_greedy_assign`) of G·f items onto workers with
     carried-over loads b_g and f free slots each has spread ≤ max(max b − min b, max item − min item).
     ``sort=False`` feeds the items in the given order one round at a time (the teeth: unsorted rounds)."""

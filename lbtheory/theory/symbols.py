@@ -98,17 +98,6 @@ s_top = sp.Symbol("s_top", positive=True)
 s_low = sp.Symbol("s_low", nonnegative=True)
 """Sum of the B − 1 smallest prompts in the block (tokens)."""
 
-# --- small windows and number partitioning ---------------------------------------------------------
-D_c = sp.Symbol("D_c", nonnegative=True)
-"""Carried-over spread at an admission epoch: max_g b_g − min_g b_g of the loads of the requests that stay
-(after departures, before admissions; tokens). 0 at a refill epoch."""
-p_B = sp.Symbol("p_B", positive=True)
-"""Largest point mass of a block sum: max_x P(S_B = x), S_B the sum of B i.i.d. integer prompts; any upper
-bound on it (e.g. the largest point mass of one prompt, p_B ≤ p_1) gives a valid, weaker bound."""
-h_s = sp.Symbol("h_s", positive=True)
-"""Lattice span of the prompt law (tokens): every prompt lies in a + h_s·ℤ (1 for a law with consecutive
-values; 2 for odd prompts only); 1 is always valid."""
-
 #: the Chebyshev window (in tilted standard deviations) of the moderate-deviation bound; any c > 1 is valid
 C_CHEB = sp.Rational(11, 10)
 
@@ -117,7 +106,7 @@ C_BE = sp.Rational(4748, 10000)
 
 ALL_SYMBOLS: tuple[sp.Symbol, ...] = (
     G, B, R, H, s_max, s_min, mu_s, sigma_s, rho_3, m_4, o, delta, C, t,
-    P_idle, P_max, P_wait, P_busy, gamma, u_sat, iota, theta, u, x, tau, xi, W, s_top, s_low, D_c, p_B, h_s,
+    P_idle, P_max, P_wait, P_busy, gamma, u_sat, iota, theta, u, x, tau, xi, W, s_top, s_low,
 )
 
 
@@ -170,10 +159,6 @@ def _paper_params() -> dict[sp.Symbol, sp.Expr]:
     p[W] = p[G] * p[B] * p[mu_s]
     p[s_top] = p[s_max]
     p[s_low] = (p[B] - 1) * p[s_min]
-    # a refill epoch (nothing carried over); the one-prompt point mass 1/2048 bounds p_B for every B
-    p[D_c] = sp.Integer(0)
-    p[p_B] = sp.Rational(1, hi - lo + 1)
-    p[h_s] = sp.Integer(1)
     return p
 
 

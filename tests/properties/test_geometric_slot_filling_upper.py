@@ -28,8 +28,8 @@ from lbtheory.testing.strategies import (
     output_laws,
 )
 from lbtheory.theory.bounds import age_moments_geometric
-from lbtheory.theory.evaluate import get
 from lbtheory.theory.exact import loadblind_geometric_gap
+from lbtheory.theory.extended import get_any as get
 from lbtheory.theory.steps import step_age_prompt_split_upper
 from lbtheory.theory.symbols import o as O
 

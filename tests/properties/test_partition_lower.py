@@ -19,7 +19,7 @@ from lbtheory.engine.simulate import simulate
 from lbtheory.testing import ExactH0
 from lbtheory.testing.strategies import AdversarialInstance
 from lbtheory.theory import steps as S
-from lbtheory.theory.evaluate import get
+from lbtheory.theory.extended import get_any as get
 
 SHAPES = ((2, 1), (3, 1), (2, 2), (2, 3), (3, 2))
 

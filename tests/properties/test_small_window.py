@@ -1,7 +1,7 @@
 """Issue 14, item 1: what holds for BF-IO (H = 0) when the window R is below G·B (the engine's default
 R = 4G), and the pathwise comparison with FCFS that the safeguard does *not* give (item 2).
 
-Registry entries (``lbtheory.theory.bounds``):
+Registry entries (``lbtheory.theory.extended``):
 
 * ``bfio_upper_small_window`` (refuted): Imb(k) ≤ (G − 1)·Δ_s at window steps for R < G·B. A seeded search
   at R = 4G finds a counterexample (pinned), and a family at G = 2, B = 3, R = 3 shows the ratio grows like
@@ -24,7 +24,7 @@ from lbtheory.policies.bfio import BFIO
 from lbtheory.policies.fcfs import FCFS
 from lbtheory.testing import ExactH0, registered_bfio
 from lbtheory.testing.strategies import AdversarialInstance, adversarial_instances
-from lbtheory.theory.evaluate import get
+from lbtheory.theory.extended import get_any as get
 
 
 def _delta_s(inst: AdversarialInstance) -> float:
@@ -77,7 +77,7 @@ def carryover_ratio(inst: AdversarialInstance, policy: object, epochs_kind: str 
         assert isinstance(base, np.ndarray)
         bound = get("bfio_upper_carryover").value(
             {"G": inst.G, "s_max": max(inst.prompts), "s_min": min(inst.prompts),
-             "D_c": float(base.max() - base.min())})
+             "d_carry": float(base.max() - base.min())})
         imb = float(ep["imb"])  # type: ignore[arg-type]
         if bound == 0:
             worst = max(worst, 0.0 if imb == 0 else np.inf)

@@ -10,11 +10,13 @@ from fractions import Fraction as F
 
 import sympy as sp
 
-from lbtheory.theory import bounds as bd
+from lbtheory.theory import bounds as core
+from lbtheory.theory import extended as bd
 from lbtheory.theory import steps as S
-from lbtheory.theory.evaluate import get
+from lbtheory.theory.extended import D_c, h_s, p_B
+from lbtheory.theory.extended import get_any as get
 from lbtheory.theory.report import bounds_table
-from lbtheory.theory.symbols import B, D_c, G, h_s, p_B, s_max, s_min
+from lbtheory.theory.symbols import B, G, s_max, s_min
 
 NEW = {"bfio_upper_small_window": "refuted", "bfio_upper_carryover": "proved",
        "slot_filling_upper_full_slots": "proved", "slot_filling_upper_geometric": "proved",
@@ -33,8 +35,8 @@ def test_carryover_reduces_to_bfio_upper_at_refill() -> None:
     """At a refill epoch (D_k = 0) the per-epoch bound is ``bfio_upper`` (symbolic)."""
     gap = sp.Symbol("gap", nonnegative=True)
     at_refill = bd.bfio_upper_carryover().subs(D_c, 0).subs(s_max, s_min + gap)
-    assert sp.simplify(at_refill - bd.bfio_upper().subs(s_max, s_min + gap)) == 0
-    assert get("bfio_upper_carryover").value({"D_c": 5000.0}) == 255 * 5000
+    assert sp.simplify(at_refill - core.bfio_upper().subs(s_max, s_min + gap)) == 0
+    assert get("bfio_upper_carryover").value({"d_carry": 5000.0}) == 255 * 5000
 
 
 def test_step_sorted_greedy_spread_exhaustive() -> None:
