@@ -8,7 +8,8 @@
 
 Same conventions as :mod:`.bounds` (each statement a function returning a sympy expression, docstrings with
 the statement and the proof) and :mod:`.evaluate` (records, compiled evaluators). :func:`records` holds the
-new records, :func:`catalog` every record (the registry of :mod:`.evaluate` first), :func:`get_any` looks one
+new records, :func:`catalog` every record (the registry of :mod:`.evaluate` first), :func:`get_any` looks
+one
 up by name. Each proof's steps are checked in :mod:`.steps`.
 """
 
@@ -40,8 +41,8 @@ from lbtheory.theory.symbols import B, G, delta, o, paper_params, s_max, s_min, 
 
 # --- symbols of these results -----------------------------------------------------------------------
 D_c = sp.Symbol("d_carry", nonnegative=True)
-"""d_carry, the carried-over spread D_k at an admission epoch: max_g b_g − min_g b_g of the loads of the requests that stay
-(after departures, before admissions; tokens). 0 at a refill epoch."""
+"""d_carry, the carried-over spread D_k at an admission epoch: max_g b_g − min_g b_g of the loads of the
+requests that stay (after departures, before admissions; tokens). 0 at a refill epoch."""
 p_B = sp.Symbol("p_B", positive=True)
 """Largest point mass of a block sum: max_x P(S_B = x), S_B the sum of B i.i.d. integer prompts; any upper
 bound on it (e.g. the largest point mass of one prompt, p_B ≤ p_1) gives a valid, weaker bound."""
@@ -54,7 +55,8 @@ EXTRA_SYMBOLS: tuple[sp.Symbol, ...] = (D_c, p_B, h_s)
 
 def extra_params() -> dict[sp.Symbol, sp.Expr]:
     """Default values (exact) of :data:`EXTRA_SYMBOLS` for the reference parameter set of
-    :func:`lbtheory.theory.symbols.paper_params`: a refill epoch (d_carry = 0), the one-prompt point mass 1/2048
+    :func:`lbtheory.theory.symbols.paper_params`: a refill epoch (d_carry = 0), the one-prompt point mass
+    1/2048
     of uniform prompts on 1..2048 (it bounds p_B for every B), span 1."""
     hi, lo = paper_params()[s_max], paper_params()[s_min]
     return {D_c: sp.Integer(0), p_B: 1 / (hi - lo + 1), h_s: sp.Integer(1)}
@@ -98,7 +100,8 @@ def bfio_upper_small_window_refuted() -> Expr:
     (ii) at G = 2, B = 3, R = 3 and prompts alternating 100, 101 (Δ_s = 1) every slot-filling policy
     splits a cohort of 3 unevenly, the departures then free the slots unevenly, and the refill leaves the
     workers' age sums apart by about δ·o: at full steps BF-IO reaches Imb = o (20 at o = 20), so no bound
-    c·(G − 1)·Δ_s holds for any constant c. What goes wrong in the proof of :func:`lbtheory.theory.bounds.bfio_upper`: the
+    c·(G − 1)·Δ_s holds for any constant c. What goes wrong in the proof of
+    :func:`lbtheory.theory.bounds.bfio_upper`: the
     slots no longer start and end together, so the carried-over loads differ
     (:func:`bfio_upper_carryover`) and the free slots are unequal.
     """
@@ -121,8 +124,8 @@ def bfio_upper_carryover() -> Expr:
     then (l_j + x_j) − (l_i + x_i) ≤ l_j − l_i for i < j and (l_i + x_i) − (l_j + x_j) ≤ x_i − x_j ≤ Δ_s,
     so the spread after a round is ≤ max(spread before, Δ_s); by induction over the f rounds it is ≤
     max(D_k, Δ_s), and Imb = Σ_g (max L − L_g) ≤ (G − 1)·spread. At a refill (D_k = 0, f = B) this is
-    :func:`lbtheory.theory.bounds.bfio_upper`. It is a statement about one epoch: D_k is BF-IO's own history plus the forced
-    departures, and with R < G·B neither D_k nor the inequality of free slots is controlled
+    :func:`lbtheory.theory.bounds.bfio_upper`. It is a statement about one epoch: D_k is BF-IO's own history
+    plus the forced departures, and with R < G·B neither D_k nor the inequality of free slots is controlled
     (:func:`bfio_upper_small_window_refuted`), so no trajectory bound follows from it.
     """
     return (G - 1) * sp.Max(D_c, prompt_range())
@@ -149,15 +152,18 @@ def slot_filling_upper_geometric(param: Expr = xi) -> Expr:
 
         E[Imb(k)] ≤ (G − 1)·B·(s_max − s_min) + G·(log G + B·ψ_a(δλ))/λ,   λ = ξ/(δ·o), 0 < ξ < 1,
 
-    ψ_a from :func:`lbtheory.theory.bounds.geometric_age_cgf` (δλ = ξ/o < 1/o ≤ log(1/q), so it is finite); o = 1 leaves the
-    first term, and so does δ = 0 (no drift: only the prompt spread). The registry takes the best ξ on a grid. With :func:`lbtheory.theory.bounds.any_policy_lower_geometric` it
-    sandwiches every such policy: |E[Imb(k)] − δ·G·(E max_g A_g − E A_1)| ≤ (G − 1)·B·Δ_s.
+    ψ_a from :func:`lbtheory.theory.bounds.geometric_age_cgf` (δλ = ξ/o < 1/o ≤ log(1/q), so it is finite);
+    o = 1 leaves the first term, and so does δ = 0 (no drift: only the prompt spread); G = 1 gives 0 (the factor
+    min(G − 1, 1) in front of the age term: with one worker max A = Ā). The registry takes the best ξ on a
+    grid. With :func:`lbtheory.theory.bounds.any_policy_lower_geometric` it sandwiches every such policy:
+    |E[Imb(k)] − δ·G·(E max_g A_g − E A_1)| ≤ (G − 1)·B·Δ_s.
 
     Proof: (i) per step, deterministically: with g* the heaviest worker, P_g the prompt sums (in
     [B·s_min, B·s_max]) and A_g the age sums, Imb = Σ_h (L_{g*} − L_h) = Σ_h (P_{g*} − P_h) +
     δ·G·(A_{g*} − Ā) ≤ (G − 1)·B·Δ_s + δ·G·(max_g A_g − Ā); (ii) the A_g are i.i.d. sums of B stationary
     geometric ages whatever an output-blind slot-filling policy does (the i.i.d.-age step of
-    :func:`lbtheory.theory.bounds.any_policy_lower_geometric`), so E[max A − Ā] = E max A − E A_1; (iii) Chernoff's maximal
+    :func:`lbtheory.theory.bounds.any_policy_lower_geometric`), so E[max A − Ā] = E max A − E A_1; (iii)
+    Chernoff's maximal
     inequality: δ·(E max A − E A) ≤ (log G + B·ψ_a(δλ))/λ.
 
     Why not better for BF-IO: the safeguard guarantees, at each epoch, Imb(k) no worse than FCFS's choice
@@ -167,7 +173,8 @@ def slot_filling_upper_geometric(param: Expr = xi) -> Expr:
     policy-free handle on the ages is (ii), and the prompts can offset them by at most (G − 1)·B·Δ_s.
     """
     lam = param / (delta * o)
-    age_part = G * (sp.log(G) + B * geometric_age_cgf(delta * lam)) / lam
+    # min(G − 1, 1): with one worker max A = Ā exactly (Chernoff would leave Bψ_a/λ > 0)
+    age_part = sp.Min(G - 1, 1) * G * (sp.log(G) + B * geometric_age_cgf(delta * lam)) / lam
     age_part = sp.Piecewise((sp.Integer(0), sp.Or(sp.Le(o, 1), sp.Eq(delta, 0))), (age_part, True))
     return (G - 1) * B * prompt_range() + age_part
 
@@ -214,7 +221,8 @@ def any_policy_lower_partition() -> Expr:
     (G − 1)·log(1/p_B): few slots and many prompt values (G = 2: B up to about log₄(σ_s·B)); beyond, perfect
     partitions exist (the number-partitioning phase transition) and the bound is 0, which is why a
     balancer's imbalance is then far below (G − 1)·Δ_s. It beats the expectation of
-    :func:`lbtheory.theory.bounds.instance_lower` from B = 3 on: uniform prompts on 1..2000 give 66 against 24 at G = 2, B = 3,
+    :func:`lbtheory.theory.bounds.instance_lower` from B = 3 on: uniform prompts on 1..2000 give 66 against
+    24 at G = 2, B = 3,
     21 against 2.1 at B = 4, 53 against 18 at G = B = 3 (Monte Carlo for instance_lower); exactly, odd
     prompts 1, 3, …, 47 (h_s = 2) at G = 2, B = 3 give 0.76 against E[instance_lower] = 0.58 (and
     E[optimum] = 4.68). At G = B = 2 instance_lower is the better of the two (≈ V/12 against ≈ V/10).
@@ -274,7 +282,8 @@ def _specs() -> list[tuple[str, str, str, str, str, tuple[str, ...], sp.Expr]]:
          "Imb(k) of BF-IO (H=0) at window steps, window R < G*B, tokens", "refuted conjecture",
          (*H_SAT[1:], FIXED_OUT, "window R < G*B (the engine's default R = 4G)",
           "refuted: G=3, B=5, R=12, prompts in {1,3}, o=2 gives Imb=5 > 4; G=2, B=3, R=3, prompts "
-          "100/101, o=20 gives Imb=20 > 1 at a full step (grows like o)"), bfio_upper_small_window_refuted()),
+          "100/101, o=20 gives Imb=20 > 1 at a full step (grows like o)"),
+          bfio_upper_small_window_refuted()),
         ("bfio_upper_carryover", "C2", "upper",
          "Imb(k) of BF-IO (H=0) at one admission epoch, any window, tokens", "theorem (ours)",
          ("BF-IO with the every-epoch safeguard, or the exact H=0 optimiser",
