@@ -503,10 +503,11 @@ def _param_domain(name: str) -> tuple[bool, bool, bool]:
 def _cmd_bounds(args: argparse.Namespace) -> int:
     import json
 
-    from lbtheory.theory.extended import all_default_params
+    from lbtheory.theory.evaluate import default_params
+    from lbtheory.theory.extended import extra_defaults
     from lbtheory.theory.report import bounds_table, format_bounds_table
 
-    known = set(all_default_params()) | {"x"}
+    known = set(default_params()) | set(extra_defaults()) | {"x"}
     params: dict[str, float] = {}
     for item in args.set:
         name, sep, value = item.partition("=")

@@ -8,20 +8,23 @@ from collections.abc import Mapping
 from typing import Any
 
 from lbtheory.theory.evaluate import DomainError
-from lbtheory.theory.extended import all_default_params, catalog
 
 
 def bounds_table(params: Mapping[str, float] | None = None) -> list[dict[str, Any]]:
-    """One row per catalogued bound (:func:`lbtheory.theory.extended.catalog`): name, claim, kind, status, proof_status (proved / conjecture /
+    """One row per registered bound: name, claim, kind, status, proof_status (proved / conjecture /
     refuted), quantity, latex, hypotheses, value.
 
     A bound evaluated outside its domain (e.g. ``ratio_lower`` at G = 1) gets ``value`` None and a
     ``domain_error`` sentence instead of −inf or NaN.
 
-    ``params`` (keyed by symbol name, e.g. ``{"G": 64, "B": 32}``) override the defaults of
-    :func:`lbtheory.theory.extended.all_default_params`; unknown names raise KeyError.
+    Every record of :func:`lbtheory.theory.extended.catalog` (the registry of :mod:`.evaluate`, then the
+    results of :mod:`.extended`). ``params`` (keyed by symbol name, e.g. ``{"G": 64, "B": 32}``) override the
+    defaults of :func:`lbtheory.theory.evaluate.default_params` (and
+    :func:`lbtheory.theory.extended.extra_defaults`); unknown names raise KeyError.
     """
-    known = set(all_default_params()) | {"x", "tau", "xi"}
+    from lbtheory.theory.extended import catalog, known_params
+
+    known = known_params()
     unknown = sorted(set(params or {}) - known)
     if unknown:
         raise KeyError(f"unknown parameter(s) {unknown}; choose from: {', '.join(sorted(known))}")

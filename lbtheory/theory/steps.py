@@ -14,7 +14,11 @@ The chain of :func:`lbtheory.theory.bounds.fcfs_lower_gaussmax` is
 
 the pair bound's chain is :func:`step_max_ge_pair` then :func:`step_holder`, and the geometric lower
 bound's is :func:`step_iid_ages` (ages i.i.d. whatever an output-blind policy does) then
-:func:`step_age_prompt_split` (deterministic, per step).
+:func:`step_age_prompt_split` (deterministic, per step); the geometric upper bound's per-step split is
+:func:`step_age_prompt_split_upper`; the carry-over lemma of ``bfio_upper_carryover`` is
+:func:`step_sorted_greedy_spread`; and the number-partitioning bound ``any_policy_lower_partition`` is
+checked link by link by :func:`step_partition_chain` (these three in :mod:`.extended`) (every prompt vector, every assignment:
+:func:`block_partition_law`, :func:`uniform_lattice_block`).
 """
 
 from __future__ import annotations
@@ -479,3 +483,200 @@ def step_chernoff_max(d: Dist, slots: int, workers: int, lam: float) -> Step:
     lm = mpmath.mpf(lam)
     cgf = mpmath.log(mpmath.fsum(_mp(p) * mpmath.exp(lm * _mp(v - c)) for v, p in s.items()))
     return Step("E max X <= (log G + cgf)/lambda", float(e_max), float((mpmath.log(workers) + cgf) / lm))
+
+
+# ------------------------------- every slot-filling policy, fixed outputs: number partitioning
+
+
+def block_partitions(workers: int, slots: int) -> list[tuple[int, ...]]:
+    """Every split of G·B labelled requests into G unlabelled groups of B, as group labels per request
+    (canonical: groups numbered in order of their first request); there are N_{G,B} = (GB)!/((B!)^G G!)."""
+    n = workers * slots
+    out: list[tuple[int, ...]] = []
+
+    def rec(prefix: list[int], counts: list[int], used: int) -> None:
+        if len(prefix) == n:
+            out.append(tuple(prefix))
+            return
+        for g in range(min(used + 1, workers)):
+            if counts[g] < slots:
+                counts[g] += 1
+                prefix.append(g)
+                rec(prefix, counts, max(used, g + 1))
+                prefix.pop()
+                counts[g] -= 1
+
+    rec([], [0] * workers, 0)
+    return out
+
+
+def partition_count_exact(workers: int, slots: int) -> int:
+    """N_{G,B} = (GB)!/((B!)^G·G!) (exact integer)."""
+    from math import factorial
+
+    return factorial(workers * slots) // (factorial(slots) ** workers * factorial(workers))
+
+
+def max_atom(d: Dist, slots: int) -> Fraction:
+    """p_B = max_x P(S_B = x) (exact)."""
+    return max(block_sum(d, slots).values())
+
+
+@dataclass(frozen=True)
+class BlockPartitionLaw:
+    """Exact laws over one block of G·B i.i.d. prompts, every prompt vector enumerated.
+
+    Attributes:
+        e_opt: E[min over every assignment of Imb] (no slot-filling policy does better at any step).
+        e_spread_min: E[X_min], X_min = the least spread max − min over all partitions.
+        e_instance: E[instance_lower] of the block.
+        p_min_le: P(X_min ≤ h·d) for d = 0, 1, ….
+        p_fixed_le: P(spread ≤ h·d) of one fixed partition (requests 0..B−1 to worker 0, and so on).
+        worst_spread_minus_imb: max over vectors and assignments of (spread − Imb) (≤ 0 is the claim).
+    """
+
+    e_opt: Fraction
+    e_spread_min: Fraction
+    e_instance: Fraction
+    p_min_le: tuple[Fraction, ...]
+    p_fixed_le: tuple[Fraction, ...]
+    worst_spread_minus_imb: Fraction
+
+
+def block_partition_law(d: Dist, workers: int, slots: int, span: int = 1, d_max: int = 8) -> BlockPartitionLaw:
+    """:class:`BlockPartitionLaw` by exhaustive enumeration (|support|^{GB} vectors × N_{G,B} partitions;
+    the worker labels do not change Imb or the spread, so partitions cover every assignment)."""
+    n = workers * slots
+    parts = block_partitions(workers, slots)
+    vals = sorted(d)
+    e_opt = e_xmin = e_inst = Fraction(0)
+    p_min = [Fraction(0)] * (d_max + 1)
+    p_fix = [Fraction(0)] * (d_max + 1)
+    worst = Fraction(-10**18)
+    for vec in itertools.product(vals, repeat=n):
+        w = Fraction(1)
+        for v in vec:
+            w *= d[v]
+        total = sum(vec, Fraction(0))
+        best_imb: Fraction | None = None
+        best_spread: Fraction | None = None
+        fixed_spread = Fraction(0)
+        for j, lab in enumerate(parts):
+            sums = [Fraction(0)] * workers
+            for v, g in zip(vec, lab, strict=True):
+                sums[g] += v
+            imb = workers * max(sums) - total
+            spread = max(sums) - min(sums)
+            worst = max(worst, spread - imb)
+            best_imb = imb if best_imb is None else min(best_imb, imb)
+            best_spread = spread if best_spread is None else min(best_spread, spread)
+            if j == 0:
+                fixed_spread = spread
+        assert best_imb is not None and best_spread is not None
+        srt = sorted(vec)
+        top_low = srt[-1] + sum(srt[: slots - 1], Fraction(0))
+        ceil_avg = -((-total) // workers)
+        e_inst += w * (workers * max(Fraction(ceil_avg), top_low) - total)
+        e_opt += w * best_imb
+        e_xmin += w * best_spread
+        for dd in range(d_max + 1):
+            if best_spread <= span * dd:
+                p_min[dd] += w
+            if fixed_spread <= span * dd:
+                p_fix[dd] += w
+    return BlockPartitionLaw(e_opt, e_xmin, e_inst, tuple(p_min), tuple(p_fix), worst)
+
+
+def step_partition_chain(d: Dist, workers: int, slots: int, span: int = 1,
+                         d_max: int = 8) -> list[Step]:
+    """The chain of :func:`lbtheory.theory.extended.any_policy_lower_partition`, exactly on one law:
+
+    * Imb ≥ spread for every vector and assignment (deterministic);
+    * P(spread ≤ h·d) ≤ ((2d + 1)p_B)^{G−1} for a fixed partition, d = 0..d_max;
+    * P(X_min ≤ h·d) ≤ N_{G,B}·((2d + 1)p_B)^{G−1} (union bound), d = 0..d_max;
+    * E[X_min] ≤ E[min Imb] and the registered bound ≤ E[X_min] (the integral step, 40-digit float).
+    """
+    from lbtheory.theory.extended import get_any
+
+    law_ = block_partition_law(d, workers, slots, span, d_max)
+    pb = max_atom(d, slots)
+    n_parts = partition_count_exact(workers, slots)
+    steps = [Step("Imb >= spread", law_.worst_spread_minus_imb, Fraction(0))]
+    for dd in range(d_max + 1):
+        one = ((2 * dd + 1) * pb) ** (workers - 1)
+        steps.append(Step(f"fixed partition P(spread <= {span * dd})", law_.p_fixed_le[dd], min(Fraction(1), one)))
+        steps.append(Step(f"union P(X_min <= {span * dd})", law_.p_min_le[dd], min(Fraction(1), n_parts * one)))
+    bound = get_any("any_policy_lower_partition").value(
+        {"G": float(workers), "B": float(slots), "p_B": float(pb), "h_s": float(span)})
+    steps.append(Step("E X_min <= E min Imb", law_.e_spread_min, law_.e_opt))
+    steps.append(Step("bound <= E X_min", bound, float(law_.e_spread_min) * (1 + 1e-12)))
+    return steps
+
+
+def uniform_lattice_block(values: int, workers: int, slots: int, span: int) -> tuple[Fraction, Fraction]:
+    """(E[min over every assignment of Imb], E[instance_lower]) for prompts uniform on
+    {1, 1 + h, …, 1 + (V − 1)h}, exactly: every multiset of G·B values, weighted by its multinomial count
+    (integers, so the expectations are exact fractions over V^{GB})."""
+    from math import factorial
+
+    n = workers * slots
+    c = np.array(list(itertools.combinations_with_replacement(range(values), n)), np.int64)
+    w = np.full(c.shape[0], factorial(n), np.int64)
+    fact = np.array([factorial(k) for k in range(n + 1)], np.int64)
+    for v in range(values):
+        w //= fact[(c == v).sum(axis=1)]
+    s = 1 + span * c  # sorted rows
+    opt: np.ndarray | None = None
+    total = s.sum(axis=1)
+    for lab in block_partitions(workers, slots):
+        sums = np.stack([s[:, [i for i in range(n) if lab[i] == g]].sum(axis=1) for g in range(workers)], 1)
+        imb = workers * sums.max(axis=1) - total
+        opt = imb if opt is None else np.minimum(opt, imb)
+    assert opt is not None
+    inst = workers * np.maximum(-((-total) // workers), s[:, -1] + s[:, : slots - 1].sum(axis=1)) - total
+    denom = values**n
+    assert int(w.sum()) == denom
+    return (Fraction(int(np.dot(w, opt)), denom), Fraction(int(np.dot(w, inst)), denom))
+
+
+def step_age_prompt_split_upper(result: object, prompt_range: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per window step: (Imb(k), (G − 1)·B·Δ_s + G·(max_g A_g − Ā)), the deterministic step (i) of
+    :func:`lbtheory.theory.extended.slot_filling_upper_geometric` (δ = 1); the first is ≤ the second at
+    every step at which every slot is occupied."""
+    imb, lower = step_age_prompt_split(result, prompt_range)
+    G = result.config.cluster.workers  # type: ignore[attr-defined]
+    B = result.config.cluster.slots  # type: ignore[attr-defined]
+    spread_part = lower + (G - 1) * B * prompt_range  # G·(max A − Ā)
+    return imb, spread_part + (G - 1) * B * prompt_range
+
+
+def step_sorted_greedy_spread(base: Sequence[int], free: int, items: Sequence[int],
+                              sort: bool = True) -> Step:
+    """The lemma of :func:`lbtheory.theory.extended.bfio_upper_carryover` on one case: the sorted-greedy
+    partition (:func:`lbtheory.policies.bfio_fast.sorted_greedy_assign`) of G·f items onto workers with
+    carried-over loads b_g and f free slots each has spread ≤ max(max b − min b, max item − min item).
+    ``sort=False`` feeds the items in the given order one round at a time (the teeth: unsorted rounds)."""
+    from lbtheory.policies.bfio_fast import sorted_greedy_assign
+
+    G = len(base)
+    b = np.asarray(base, np.int64).reshape(G, 1)
+    prompt = np.asarray(items, np.int64)
+    if prompt.size != G * free:
+        raise ValueError(f"need G·f = {G * free} items, got {prompt.size}")
+    caps = np.full(G, free, np.int64)
+    if sort:
+        a = sorted_greedy_assign(b, caps, prompt, np.arange(prompt.size, dtype=np.int64))
+    else:  # rounds in the given order, lightest worker first
+        a = np.full(prompt.size, -1, np.int64)
+        load = b[:, 0].copy()
+        for r in range(free):
+            order = np.argsort(load, kind="mergesort")
+            for j, g in enumerate(order):
+                a[r * G + j] = g
+                load[g] += prompt[r * G + j]
+    loads = b[:, 0].copy()
+    for j, g in enumerate(a):
+        loads[g] += prompt[j]
+    spread_before = int(b.max() - b.min())
+    return Step("sorted greedy: spread <= max(D, range)", Fraction(int(loads.max() - loads.min())),
+                Fraction(max(spread_before, int(prompt.max() - prompt.min()))))

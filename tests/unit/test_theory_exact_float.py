@@ -10,6 +10,7 @@ import pytest
 import sympy as sp
 
 from lbtheory.theory.evaluate import default_params, exact_value, registry
+from lbtheory.theory.extended import catalog, extra_params
 from lbtheory.theory.symbols import paper_params
 
 
@@ -35,15 +36,23 @@ def _random_points(n: int) -> list[dict[str, sp.Rational]]:
             "xi": sp.Rational(int(rng.integers(1, 100)), 100),
             "W": sp.Integer(int(rng.integers(100, 100000))), "s_top": sp.Integer(hi),
             "s_low": sp.Integer(int(rng.integers(0, 100))),
+            "d_carry": sp.Integer(int(rng.integers(0, 5000))),
+            "p_B": sp.Rational(1, int(rng.integers(2, 10**6))), "h_s": sp.Integer(int(rng.integers(1, 4))),
         })
     return pts
 
 
-POINTS = [{k.name: v for k, v in paper_params().items()} | {"x": sp.Rational(3, 2), "tau": sp.Rational(2),
-                                                      "xi": sp.Rational(1, 2)}, *_random_points(10)]
+_EXTRA = {k.name: v for k, v in extra_params().items()}
+POINTS = [{k.name: v for k, v in paper_params().items()} | _EXTRA | {"x": sp.Rational(3, 2), "tau": sp.Rational(2),
+                                                      "xi": sp.Rational(1, 2)}, *_random_points(10),
+          # a point where any_policy_lower_partition is positive (few slots, many prompt values)
+          {k.name: v for k, v in paper_params().items()} | _EXTRA | {"x": sp.Rational(1), "tau": sp.Rational(1),
+                                                            "xi": sp.Rational(1, 3), "G": sp.Integer(3),
+                                                            "B": sp.Integer(2), "p_B": sp.Rational(1, 5000),
+                                                            "d_carry": sp.Integer(4000), "o": sp.Integer(7)}]
 
 
-@pytest.mark.parametrize("rec", registry(), ids=lambda r: r.name)
+@pytest.mark.parametrize("rec", catalog(), ids=lambda r: r.name)
 def test_exact_equals_float(rec) -> None:  # type: ignore[no-untyped-def]
     for pt in POINTS:
         exact = exact_value(rec.expr, pt)
@@ -62,7 +71,7 @@ def test_value_uses_defaults_and_overrides() -> None:
 
 
 def test_exact_method_matches_value() -> None:
-    for rec in registry():
+    for rec in catalog():
         if rec.maximize_over is not None:
             continue
         assert rec.exact() == pytest.approx(rec.value(), rel=1e-9, abs=1e-12), rec.name
