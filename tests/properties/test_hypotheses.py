@@ -31,8 +31,9 @@ from lbtheory.testing.strategies import (
     output_laws,
 )
 from lbtheory.theory import corollaries as co
-from lbtheory.theory.evaluate import DomainError, get, registry
+from lbtheory.theory.evaluate import DomainError, get
 from lbtheory.theory.exact import block_max_gap
+from lbtheory.theory.extended import catalog, records
 from lbtheory.theory.stats import run_tolerances
 
 FAIL_PROB = 1e-9
@@ -74,14 +75,18 @@ def test_spin_theta_iota_needs_p_wait_le_p_busy() -> None:
 
 def test_edge_cases_clean() -> None:
     """Every registered bound at G = 1 and at o = 1 is finite or raises DomainError (never NaN or ±inf);
-    the values that are defined are the right ones (Imb = 0 with one worker; ages 0 at o = 1)."""
-    for rec in registry():
+    the values that are defined are the right ones (Imb = 0 with one worker; ages 0 at o = 1). Every bound
+    of the catalogue, :mod:`lbtheory.theory.extended`'s included; those upper bounds are 0 at G = 1."""
+    extended = {rec.name for rec in records()}
+    for rec in catalog():
         for p in ({"G": 1.0}, {"o": 1.0}, {"G": 1.0, "o": 1.0}):
             try:
                 v = rec.value(p)
             except DomainError:
                 continue
             assert math.isfinite(v), (rec.name, p, v)
+            if rec.name in extended and p.get("G") == 1.0 and rec.kind == "upper":
+                assert v == 0.0, (rec.name, p, v)
     assert get("fcfs_lower").value({"G": 1.0}) == 0.0
     assert get("loadblind_upper").value({"G": 1.0}) == 0.0
     assert get("bfio_upper").value({"G": 1.0}) == 0.0

@@ -113,18 +113,3 @@ def test_geometric_upper_o1_and_symbols() -> None:
     rest = sp.expand(bd.slot_filling_upper_geometric() - (G - 1) * B * (s_max - s_min))
     assert not rest.free_symbols & {s_max, s_min, p_B}
 
-
-def test_new_records_edge_cases_clean() -> None:
-    """G = 1 and o = 1: each new record is finite or raises DomainError (never NaN or ±inf), and the
-    defined values are the right ones (Imb = 0 with one worker)."""
-    from lbtheory.theory.evaluate import DomainError
-
-    for rec in bd.records():
-        for p in ({"G": 1.0}, {"o": 1.0}, {"G": 1.0, "o": 1.0}):
-            try:
-                v = rec.value(p)
-            except DomainError:
-                continue
-            assert math.isfinite(v), (rec.name, p, v)
-            if p.get("G") == 1.0 and rec.kind == "upper":
-                assert v == 0.0, (rec.name, p, v)
