@@ -49,6 +49,9 @@ Solver = Literal["fast", "exact"]
 Construction = Literal["envelope", "paper"]
 Safeguard = Literal["refill", "every_epoch", "off"]
 Objective = Literal["step_time", "imbalance"]
+FillOrder = Literal["gap_per_slot", "deepest"]
+Admit = Literal["any", "fcfs"]
+SpareSlots = Literal["empty", "window_mean", "proportional"]
 
 OBJECTIVE_WEIGHTS: dict[str, int] = {"imbalance": 1, "step_time": 8}
 """Objective name -> κ, the weight of the envelope in Ψ = Σ_h [κ·G·max_g L̂_g(k+h) − Σ_g L̂_g(k+h)].
@@ -94,6 +97,16 @@ class BFIOConfig:
             this is what makes ``bfio_upper`` hold for the fast solver. "refill" checks only at refill epochs
             (no worker holds a request), the only ones the proof speaks of (with fixed outputs and R ≥ G·B
             every admission epoch is one); "off" exists to test the guarantee's teeth.
+        fill_order: the order in which the fast solver's slot-limited filling serves workers: "gap_per_slot"
+            (largest (E(0) − L̂_g(k))/f_g first) or "deepest" (largest gap E(0) − L̂_g(k) first, as the
+            authors' heuristic serves the lightest worker first).
+        admit: "any" (the solver picks which window requests to admit) or "fcfs" (it admits the first
+            m = min(Σ_g f_g, n) of the window, oldest first, and only places them).
+        spare_slots: how the fast solver values the slots an epoch cannot fill (Σ_g f_g > n, e.g. while the
+            cluster fills up): "empty" (as empty) or "window_mean" (as if each will later take a request of
+            the window's mean prompt s̄: it balances b_g(h) + (f_g − Σ_j x_{j,g})·s̄ instead of b_g(h)) or
+            "proportional" (worker g may take at most ⌈f_g·n/Σ_g f_g⌉ this epoch, so the workers fill up
+            evenly, as the authors' heuristic serves the worker with the most free slots first).
     """
 
     horizon: int = 0
@@ -107,6 +120,9 @@ class BFIOConfig:
     objective: Objective = "step_time"
     envelope_weight: int | None = None
     construction: Construction = "envelope"
+    fill_order: FillOrder = "gap_per_slot"
+    admit: Admit = "any"
+    spare_slots: SpareSlots = "empty"
 
     @property
     def kappa(self) -> int:
@@ -132,6 +148,13 @@ class BFIOConfig:
             raise ConfigError(f"construction must be 'envelope' or 'paper', got {self.construction!r}")
         if self.safeguard not in ("refill", "every_epoch", "off"):
             raise ConfigError(f"safeguard must be 'refill', 'every_epoch' or 'off', got {self.safeguard!r}")
+        if self.fill_order not in ("gap_per_slot", "deepest"):
+            raise ConfigError(f"fill_order must be 'gap_per_slot' or 'deepest', got {self.fill_order!r}")
+        if self.admit not in ("any", "fcfs"):
+            raise ConfigError(f"admit must be 'any' or 'fcfs', got {self.admit!r}")
+        if self.spare_slots not in ("empty", "window_mean", "proportional"):
+            raise ConfigError("spare_slots must be 'empty', 'window_mean' or 'proportional', got "
+                              f"{self.spare_slots!r}")
 
 
 def solve_fast(problem: EpochProblem, config: BFIOConfig | None = None) -> IntArray:
@@ -141,11 +164,38 @@ def solve_fast(problem: EpochProblem, config: BFIOConfig | None = None) -> IntAr
         raise ConfigError("solve_fast builds the 'envelope' construction only; the 'paper' one needs the "
                           "epoch view (BFIO.decide)")
     wg = cfg.kappa * problem.workers
-    args = (problem.base, problem.free, problem.prompt, problem.predictions_or_ones(), cfg.candidates,
-            cfg.max_passes, cfg.budget, cfg.restarts, wg)
-    if cfg.safeguard == "off":
-        return fast_assign(*args)
-    return safe_assign(*args, guard_weight(problem, wg), cfg.safeguard == "every_epoch")
+    prompt, pred = problem.prompt, problem.predictions_or_ones()
+    m = min(int(problem.free.sum()), prompt.size)
+    if cfg.admit == "fcfs":  # only the oldest m requests may be admitted: the solver places them
+        prompt, pred = prompt[:m], pred[:m]
+    deepest = cfg.fill_order == "deepest"
+    base, free = problem.base, problem.free
+    tail = (cfg.candidates, cfg.max_passes, cfg.budget)
+    if cfg.spare_slots == "window_mean" and int(free.sum()) > prompt.size > 0:
+        # plan with the spare slots holding s̄ each: b_g(h) + f_g·s̄, and a placement adds c_j(h) − s̄
+        sbar = round(float(prompt.mean()))
+        got = fast_assign(base + free[:, None] * sbar, free, prompt - sbar, pred, *tail, cfg.restarts, wg,
+                          deepest)
+        if cfg.safeguard != "off":
+            got = guard(base, free, prompt, pred, got, *tail, wg, guard_weight(problem, wg),
+                        cfg.safeguard == "every_epoch")
+    elif cfg.spare_slots == "proportional" and int(free.sum()) > prompt.size > 0:
+        F = int(free.sum())
+        cap = np.minimum(free, -(-free * prompt.size // F))  # ⌈f_g·n/F⌉, Σ_g cap_g >= n
+        got = fast_assign(base, cap, prompt, pred, *tail, cfg.restarts, wg, deepest)
+        if cfg.safeguard != "off":
+            got = guard(base, free, prompt, pred, got, *tail, wg, guard_weight(problem, wg),
+                        cfg.safeguard == "every_epoch")
+    elif cfg.safeguard == "off":
+        got = fast_assign(base, free, prompt, pred, *tail, cfg.restarts, wg, deepest)
+    else:
+        got = safe_assign(base, free, prompt, pred, *tail, cfg.restarts, wg, guard_weight(problem, wg),
+                          cfg.safeguard == "every_epoch", deepest)
+    if got.size == problem.prompt.size:
+        return got
+    out = np.full(problem.prompt.size, -1, np.int64)
+    out[:m] = got
+    return out
 
 
 def guard_weight(problem: EpochProblem, envelope_weight: int) -> int:
@@ -172,10 +222,13 @@ class BFIO(Policy):
         objective: Objective = "step_time",
         envelope_weight: int | None = None,
         construction: Construction = "envelope",
+        fill_order: FillOrder = "gap_per_slot",
+        admit: Admit = "any",
+        spare_slots: SpareSlots = "empty",
     ) -> None:
         self.config = BFIOConfig(
             horizon, solver, candidates, max_passes, budget, restarts, time_limit_s, safeguard,
-            objective, envelope_weight, construction,
+            objective, envelope_weight, construction, fill_order, admit, spare_slots,
         )
         self._paper = BFIOPaper(horizon=horizon) if construction == "paper" else None
         #: only a lookahead reads ô (H = 0 never touches predictions).

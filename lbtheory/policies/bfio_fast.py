@@ -195,9 +195,11 @@ def _working_copies(base, free, n):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, budget, wg):  # pragma: no cover
+def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, budget, wg, deepest=False
+                ):  # pragma: no cover
     """One filling (gaps measured to max(E(h), lift); workers by gap per slot, largest first, or smallest
-    first when ``reverse``) and its local search; returns the assignment."""
+    first when ``reverse``; by the whole gap instead of the gap per slot when ``deepest``) and its local
+    search; returns the assignment."""
     G, H1 = base.shape
     n = prompt.size
     load, q, m = _working_copies(base, free, n)
@@ -234,7 +236,7 @@ def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, bud
         key = np.empty(G, np.float64)
         for g in range(G):
             if q[g] > 0:
-                key[g] = (max(env[0], lift) - load[g, 0]) / q[g]
+                key[g] = (max(env[0], lift) - load[g, 0]) / (1 if deepest else q[g])
                 if not reverse:
                     key[g] = -key[g]
             else:
@@ -502,7 +504,8 @@ def phi_weighted(base, prompt, pred, assign, wg):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg):  # pragma: no cover
+def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg, deepest=False
+                ):  # pragma: no cover
     """An assignment (window position -> worker or -1) for the BF-IO program; see the module docstring.
 
     Runs the filling and local search once against the predicted envelope E(h) and, in the slot-limited
@@ -518,7 +521,7 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, 
     """
     G = base.shape[0]
     n = prompt.size
-    best = _solve_once(base, free, prompt, pred, NEG, False, k_cand, max_passes, budget, wg)
+    best = _solve_once(base, free, prompt, pred, NEG, False, k_cand, max_passes, budget, wg, deepest)
     F = 0
     for g in range(G):
         F += free[g]
@@ -528,7 +531,7 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, 
     best_phi = -1
     if restarts > 0:
         best_phi = phi_weighted(base, prompt, pred, best, wg)
-        cand = _solve_once(base, free, prompt, pred, NEG, True, k_cand, max_passes, budget, wg)
+        cand = _solve_once(base, free, prompt, pred, NEG, True, k_cand, max_passes, budget, wg, deepest)
         c = phi_weighted(base, prompt, pred, cand, wg)
         if c < best_phi:
             best, best_phi = cand, c
@@ -557,7 +560,7 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, 
         last = w
         if best_phi < 0:
             best_phi = phi_weighted(base, prompt, pred, best, wg)
-        cand = _solve_once(base, free, prompt, pred, w, False, k_cand, max_passes, budget, wg)
+        cand = _solve_once(base, free, prompt, pred, w, False, k_cand, max_passes, budget, wg, deepest)
         c = phi_weighted(base, prompt, pred, cand, wg)
         if c < best_phi:
             best, best_phi = cand, c
@@ -660,8 +663,8 @@ def guard(base, free, prompt, pred, primary, k_cand, max_passes, budget, wg, wg_
 
 
 @njit(cache=True)
-def safe_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg, wg_guard, every_epoch
-                ):  # pragma: no cover - compiled
+def safe_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg, wg_guard, every_epoch,
+                deepest=False):  # pragma: no cover - compiled
     """:func:`fast_assign`, then :func:`guard`: never worse than the two certified constructions."""
-    best = fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg)
+    best = fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg, deepest)
     return guard(base, free, prompt, pred, best, k_cand, max_passes, budget, wg, wg_guard, every_epoch)
