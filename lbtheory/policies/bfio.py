@@ -107,6 +107,9 @@ class BFIOConfig:
             the window's mean prompt s̄: it balances b_g(h) + (f_g − Σ_j x_{j,g})·s̄ instead of b_g(h)) or
             "proportional" (worker g may take at most ⌈f_g·n/Σ_g f_g⌉ this epoch, so the workers fill up
             evenly, as the authors' heuristic serves the worker with the most free slots first).
+        age_credit: λ >= 0, an admission credit for requests that younger ones have overtaken: admitting
+            window request j lowers the fast solver's objective by β_j = ⌊λ·o_j·C_j⌋ besides its own mass
+            C_j = Σ_h c_j(h), o_j the number of later arrivals admitted before it (0: no credit).
     """
 
     horizon: int = 0
@@ -122,7 +125,8 @@ class BFIOConfig:
     construction: Construction = "envelope"
     fill_order: FillOrder = "gap_per_slot"
     admit: Admit = "any"
-    spare_slots: SpareSlots = "empty"
+    spare_slots: SpareSlots = "proportional"
+    age_credit: float = 0.005
 
     @property
     def kappa(self) -> int:
@@ -152,13 +156,38 @@ class BFIOConfig:
             raise ConfigError(f"fill_order must be 'gap_per_slot' or 'deepest', got {self.fill_order!r}")
         if self.admit not in ("any", "fcfs"):
             raise ConfigError(f"admit must be 'any' or 'fcfs', got {self.admit!r}")
+        a = self.age_credit
+        if isinstance(a, bool) or not isinstance(a, int | float) or not (np.isfinite(a) and a >= 0):
+            raise ConfigError(f"age_credit (λ) must be a finite number >= 0, got {a!r}")
         if self.spare_slots not in ("empty", "window_mean", "proportional"):
             raise ConfigError("spare_slots must be 'empty', 'window_mean' or 'proportional', got "
                               f"{self.spare_slots!r}")
 
 
-def solve_fast(problem: EpochProblem, config: BFIOConfig | None = None) -> IntArray:
-    """A feasible assignment by the fast solver (window position -> worker, −1: stays waiting)."""
+def overtaken(window_requests: IntArray) -> IntArray:
+    """o_p, for each window position p: how many requests that arrived after it were admitted before it.
+
+    The window holds, in arrival order, the requests not yet admitted (ids in arrival order), so between
+    ids i_p and i_max = max_q i_q the admitted ones number (i_max − i_p) − (n − 1 − p)."""
+    w = np.asarray(window_requests, np.int64)
+    if w.size == 0:
+        return np.zeros(0, np.int64)
+    return (w[-1] - w) - (w.size - 1 - np.arange(w.size))
+
+
+def age_bonus(problem: EpochProblem, window_requests: IntArray, age_credit: float) -> IntArray | None:
+    """β_j = ⌊λ·o_j·C_j⌋ (:class:`BFIOConfig` ``age_credit``), or None when λ = 0."""
+    if age_credit == 0:
+        return None
+    ln = np.minimum(problem.predictions_or_ones(), problem.horizon + 1)
+    area = ln * problem.prompt + ln * (ln - 1) // 2
+    return np.floor(age_credit * overtaken(window_requests) * area).astype(np.int64)
+
+
+def solve_fast(problem: EpochProblem, config: BFIOConfig | None = None, bonus: IntArray | None = None
+               ) -> IntArray:
+    """A feasible assignment by the fast solver (window position -> worker, −1: stays waiting); ``bonus``:
+    the admission credits β_j (:func:`age_bonus`), None for none."""
     cfg = BFIOConfig(horizon=problem.horizon) if config is None else config
     if cfg.construction != "envelope":
         raise ConfigError("solve_fast builds the 'envelope' construction only; the 'paper' one needs the "
@@ -168,6 +197,7 @@ def solve_fast(problem: EpochProblem, config: BFIOConfig | None = None) -> IntAr
     m = min(int(problem.free.sum()), prompt.size)
     if cfg.admit == "fcfs":  # only the oldest m requests may be admitted: the solver places them
         prompt, pred = prompt[:m], pred[:m]
+        bonus = None if bonus is None else bonus[:m]
     deepest = cfg.fill_order == "deepest"
     base, free = problem.base, problem.free
     tail = (cfg.candidates, cfg.max_passes, cfg.budget)
@@ -175,22 +205,22 @@ def solve_fast(problem: EpochProblem, config: BFIOConfig | None = None) -> IntAr
         # plan with the spare slots holding s̄ each: b_g(h) + f_g·s̄, and a placement adds c_j(h) − s̄
         sbar = round(float(prompt.mean()))
         got = fast_assign(base + free[:, None] * sbar, free, prompt - sbar, pred, *tail, cfg.restarts, wg,
-                          deepest)
+                          deepest, bonus)
         if cfg.safeguard != "off":
             got = guard(base, free, prompt, pred, got, *tail, wg, guard_weight(problem, wg),
-                        cfg.safeguard == "every_epoch")
+                        cfg.safeguard == "every_epoch", bonus)
     elif cfg.spare_slots == "proportional" and int(free.sum()) > prompt.size > 0:
         F = int(free.sum())
         cap = np.minimum(free, -(-free * prompt.size // F))  # ⌈f_g·n/F⌉, Σ_g cap_g >= n
-        got = fast_assign(base, cap, prompt, pred, *tail, cfg.restarts, wg, deepest)
+        got = fast_assign(base, cap, prompt, pred, *tail, cfg.restarts, wg, deepest, bonus)
         if cfg.safeguard != "off":
             got = guard(base, free, prompt, pred, got, *tail, wg, guard_weight(problem, wg),
-                        cfg.safeguard == "every_epoch")
+                        cfg.safeguard == "every_epoch", bonus)
     elif cfg.safeguard == "off":
-        got = fast_assign(base, free, prompt, pred, *tail, cfg.restarts, wg, deepest)
+        got = fast_assign(base, free, prompt, pred, *tail, cfg.restarts, wg, deepest, bonus)
     else:
         got = safe_assign(base, free, prompt, pred, *tail, cfg.restarts, wg, guard_weight(problem, wg),
-                          cfg.safeguard == "every_epoch", deepest)
+                          cfg.safeguard == "every_epoch", deepest, bonus)
     if got.size == problem.prompt.size:
         return got
     out = np.full(problem.prompt.size, -1, np.int64)
@@ -224,11 +254,12 @@ class BFIO(Policy):
         construction: Construction = "envelope",
         fill_order: FillOrder = "gap_per_slot",
         admit: Admit = "any",
-        spare_slots: SpareSlots = "empty",
+        spare_slots: SpareSlots = "proportional",
+        age_credit: float = 0.005,
     ) -> None:
         self.config = BFIOConfig(
             horizon, solver, candidates, max_passes, budget, restarts, time_limit_s, safeguard,
-            objective, envelope_weight, construction, fill_order, admit, spare_slots,
+            objective, envelope_weight, construction, fill_order, admit, spare_slots, age_credit,
         )
         self._paper = BFIOPaper(horizon=horizon) if construction == "paper" else None
         #: only a lookahead reads ô (H = 0 never touches predictions).
@@ -244,7 +275,7 @@ class BFIO(Policy):
         if cfg.solver == "exact":
             assign = solve_exact(problem, time_limit_s=cfg.time_limit_s)
         elif self._paper is None:
-            assign = solve_fast(problem, cfg)
+            assign = solve_fast(problem, cfg, age_bonus(problem, view.window_requests, cfg.age_credit))
         else:
             assign = decision_assignment(view, self._paper.decide(view))
             pred = problem.predictions_or_ones()

@@ -195,13 +195,15 @@ def _working_copies(base, free, n):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, budget, wg, deepest=False
-                ):  # pragma: no cover
+def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, budget, wg, deepest=False,
+                bonus=None):  # pragma: no cover
     """One filling (gaps measured to max(E(h), lift); workers by gap per slot, largest first, or smallest
     first when ``reverse``; by the whole gap instead of the gap per slot when ``deepest``) and its local
-    search; returns the assignment."""
+    search; returns the assignment. ``bonus`` (int64 per request, or None): an extra credit β_j for
+    admitting request j (the objective becomes Ψ − Σ_j x_j β_j)."""
     G, H1 = base.shape
     n = prompt.size
+    bon = np.zeros(n, np.int64) if bonus is None else bonus
     load, q, m = _working_copies(base, free, n)
     assign = np.full(n, -1, np.int64)
     if m == 0:
@@ -258,7 +260,7 @@ def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, bud
                         d = prompt[j] + h - share[h]
                         if d > 0:
                             over += d
-                    score = wg * over - area[j]
+                    score = wg * over - area[j] - bon[j]
                     if bj < 0 or score < bscore or (score == bscore and j < bj):
                         bj, bscore = j, score
                 assign[bj] = g
@@ -320,17 +322,18 @@ def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, bud
                     r += 1
                 open_w[r] = bg
 
-    return _polish(base, free, prompt, pred, assign, k_cand, max_passes, budget, wg)
+    return _polish(base, free, prompt, pred, assign, k_cand, max_passes, budget, wg, bon)
 
 
 @njit(cache=True)
-def _polish(base, free, prompt, pred, start, k_cand, max_passes, budget, wg):  # pragma: no cover
+def _polish(base, free, prompt, pred, start, k_cand, max_passes, budget, wg, bonus=None):  # pragma: no cover
     """Local search on the exact ΔΦ (step 2 of the module docstring) from the feasible ``start``.
 
     Returns a new assignment whose Φ is never above ``start``'s: every accepted move lowers Φ.
     """
     G, H1 = base.shape
     n = prompt.size
+    bon = np.zeros(n, np.int64) if bonus is None else bonus
     assign = start.copy()
     load, q, m = _working_copies(base, free, n)
     if m == 0:
@@ -378,7 +381,7 @@ def _polish(base, free, prompt, pred, start, k_cand, max_passes, budget, wg):  #
                 for t in range(nc):
                     j2 = cand[t]
                     hl = max(length[j], length[j2])
-                    d = 0
+                    d = bon[j] - bon[j2]
                     for h in range(hl):
                         old = load[g, h]
                         new = old - _c(prompt, length, j, h) + _c(prompt, length, j2, h)
@@ -504,8 +507,18 @@ def phi_weighted(base, prompt, pred, assign, wg):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg, deepest=False
-                ):  # pragma: no cover
+def _psi(base, prompt, pred, assign, wg, bon):  # pragma: no cover - compiled
+    """Ψ − Σ_j x_j β_j (:func:`phi_weighted` less the admission credits)."""
+    v = phi_weighted(base, prompt, pred, assign, wg)
+    for j in range(assign.size):
+        if assign[j] >= 0:
+            v -= bon[j]
+    return v
+
+
+@njit(cache=True)
+def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg, deepest=False,
+                bonus=None):  # pragma: no cover
     """An assignment (window position -> worker or -1) for the BF-IO program; see the module docstring.
 
     Runs the filling and local search once against the predicted envelope E(h) and, in the slot-limited
@@ -521,7 +534,8 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, 
     """
     G = base.shape[0]
     n = prompt.size
-    best = _solve_once(base, free, prompt, pred, NEG, False, k_cand, max_passes, budget, wg, deepest)
+    bon = np.zeros(n, np.int64) if bonus is None else bonus
+    best = _solve_once(base, free, prompt, pred, NEG, False, k_cand, max_passes, budget, wg, deepest, bon)
     F = 0
     for g in range(G):
         F += free[g]
@@ -530,9 +544,9 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, 
         return best
     best_phi = -1
     if restarts > 0:
-        best_phi = phi_weighted(base, prompt, pred, best, wg)
-        cand = _solve_once(base, free, prompt, pred, NEG, True, k_cand, max_passes, budget, wg, deepest)
-        c = phi_weighted(base, prompt, pred, cand, wg)
+        best_phi = _psi(base, prompt, pred, best, wg, bon)
+        cand = _solve_once(base, free, prompt, pred, NEG, True, k_cand, max_passes, budget, wg, deepest, bon)
+        c = _psi(base, prompt, pred, cand, wg, bon)
         if c < best_phi:
             best, best_phi = cand, c
     e0 = base[0, 0]
@@ -559,9 +573,9 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, 
             continue
         last = w
         if best_phi < 0:
-            best_phi = phi_weighted(base, prompt, pred, best, wg)
-        cand = _solve_once(base, free, prompt, pred, w, False, k_cand, max_passes, budget, wg, deepest)
-        c = phi_weighted(base, prompt, pred, cand, wg)
+            best_phi = _psi(base, prompt, pred, best, wg, bon)
+        cand = _solve_once(base, free, prompt, pred, w, False, k_cand, max_passes, budget, wg, deepest, bon)
+        c = _psi(base, prompt, pred, cand, wg, bon)
         if c < best_phi:
             best, best_phi = cand, c
     return best
@@ -620,8 +634,8 @@ def sorted_greedy_assign(base, free, prompt, chosen):  # pragma: no cover - comp
 
 
 @njit(cache=True)
-def guard(base, free, prompt, pred, primary, k_cand, max_passes, budget, wg, wg_guard, every_epoch
-          ):  # pragma: no cover - compiled
+def guard(base, free, prompt, pred, primary, k_cand, max_passes, budget, wg, wg_guard, every_epoch,
+          bonus=None):  # pragma: no cover - compiled
     """``primary``, or a certified construction where that one is better on the guard's measure.
 
     The measure is Ψ with envelope weight ``wg_guard`` (:func:`phi_weighted`). Candidates: (i) ``primary``,
@@ -655,7 +669,7 @@ def guard(base, free, prompt, pred, primary, k_cand, max_passes, budget, wg, wg_
         c = phi_weighted(base, prompt, pred, cand, wg_guard)
         if c < best_val:
             best, best_val = cand, c
-            polished = _polish(base, free, prompt, pred, cand, k_cand, max_passes, budget, wg)
+            polished = _polish(base, free, prompt, pred, cand, k_cand, max_passes, budget, wg, bonus)
             v = phi_weighted(base, prompt, pred, polished, wg_guard)
             if v <= c:
                 best, best_val = polished, v
@@ -664,7 +678,7 @@ def guard(base, free, prompt, pred, primary, k_cand, max_passes, budget, wg, wg_
 
 @njit(cache=True)
 def safe_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg, wg_guard, every_epoch,
-                deepest=False):  # pragma: no cover - compiled
+                deepest=False, bonus=None):  # pragma: no cover - compiled
     """:func:`fast_assign`, then :func:`guard`: never worse than the two certified constructions."""
-    best = fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg, deepest)
-    return guard(base, free, prompt, pred, best, k_cand, max_passes, budget, wg, wg_guard, every_epoch)
+    best = fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg, deepest, bonus)
+    return guard(base, free, prompt, pred, best, k_cand, max_passes, budget, wg, wg_guard, every_epoch, bonus)
