@@ -33,7 +33,7 @@ import numpy as np
 
 from lbtheory.errors import ConfigError
 from lbtheory.policies.base import Admission, EpochView, Policy
-from lbtheory.policies.bfio_fast import _polish, fast_assign, guard, safe_assign
+from lbtheory.policies.bfio_fast import _polish, age_credits, fast_assign, guard, safe_assign
 from lbtheory.policies.bfio_paper import BFIOPaper
 from lbtheory.policies.bfio_problem import (
     EpochProblem,
@@ -190,9 +190,8 @@ def age_bonus(problem: EpochProblem, window_requests: IntArray, age_credit: floa
     """β_j = ⌊λ·o_j·C_j⌋ (:class:`BFIOConfig` ``age_credit``), or None when λ = 0."""
     if age_credit == 0:
         return None
-    ln = np.minimum(problem.predictions_or_ones(), problem.horizon + 1)
-    area = ln * problem.prompt + ln * (ln - 1) // 2
-    return np.floor(age_credit * overtaken(window_requests) * area).astype(np.int64)
+    return age_credits(np.asarray(window_requests, np.int64), problem.prompt, problem.predictions_or_ones(),
+                       problem.horizon + 1, float(age_credit))
 
 
 def solve_fast(problem: EpochProblem, config: BFIOConfig | None = None, bonus: IntArray | None = None

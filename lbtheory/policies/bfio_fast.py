@@ -581,6 +581,22 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, 
     return best
 
 
+@njit(cache=True)
+def age_credits(ids, prompt, pred, h1, lam):  # pragma: no cover - compiled
+    """β_j = ⌊λ·o_j·C_j⌋ for the window (ids in arrival order): o_j = (i_max − i_j) − (n − 1 − j) later
+    arrivals admitted before j, C_j = ℓ_j·s_j + ℓ_j(ℓ_j − 1)/2 with ℓ_j = min(ô_j, h1)."""
+    n = ids.size
+    out = np.zeros(n, np.int64)
+    if n == 0:
+        return out
+    last = ids[n - 1]
+    for j in range(n):
+        o = (last - ids[j]) - (n - 1 - j)
+        ln = min(pred[j], h1)
+        out[j] = np.int64(np.floor(lam * o * (ln * prompt[j] + ln * (ln - 1) // 2)))
+    return out
+
+
 # ------------------------------------------------------------------------------------- the safeguard
 
 
