@@ -12,12 +12,16 @@ Tiers: fast (default): G = 16, B ∈ {16, 72}, H ∈ {0, 20}, 3 seeds. --full: G
 B ∈ {16, 72}, H ∈ {0, 20, 140}, 5 seeds (hours on 2 cores). Writes results/<tier>/bfio_battery.json and
 its figure.
 
-    python experiments/bfio_battery.py [--full] [--seeds K] [--exact]
+    python experiments/bfio_battery.py [--full] [--seeds K] [--exact] [--out PATH]
+
+``--out PATH`` writes the result there instead (and its figure beside it, PATH with .png), for scratch
+runs of uncommitted variants that must not land in results/.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from _common import FIGURES, RESULTS, cache_dir, parser
 
@@ -58,6 +62,8 @@ def grid(full: bool) -> list[tuple[Cell, str | None, str]]:
 def main() -> None:
     ap = parser(__doc__)
     ap.add_argument("--exact", action="store_true", help="also run the exact MILP (small cells only)")
+    ap.add_argument("--out", type=Path, help="write the result JSON here (figure beside it) instead of "
+                    "results/<tier>/")
     args = ap.parse_args()
     n_seeds = args.seeds or (5 if args.full else 3)
     seeds = [101 + 1000 * r for r in range(n_seeds)]
@@ -84,9 +90,14 @@ def main() -> None:
               "predictions": "exact", "profile": "paper", "cells": len(cells)}
     result = {"manifest": manifest(config, seeds, time.perf_counter() - t0), "cells": out_cells,
               "worst": {p: worst_cells(out_cells, p) for p in ("bfio", "bfio_imbalance")}}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    write_json(RESULTS / "bfio_battery.json", result)
-    plot(out_cells)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        write_json(args.out, result)
+        plot(out_cells, args.out.with_suffix(".png"))
+    else:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        write_json(RESULTS / "bfio_battery.json", result)
+        plot(out_cells)
     for p in ("bfio", "bfio_imbalance"):
         w = result["worst"][p]
         print(f"{p}: median ratio to bfio_paper: imbalance {w['median']['imbalance']:.3f}, energy/token "
@@ -94,7 +105,7 @@ def main() -> None:
               f"{w['cells_compared']}")
 
 
-def plot(cells: list[dict]) -> None:
+def plot(cells: list[dict], png: Path | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -121,6 +132,9 @@ def plot(cells: list[dict]) -> None:
         ax.set_ylabel("ratio to bfio_paper (paired, 95% CI)")
         ax.set_title(title)
         ax.legend(fontsize=7)
+    if png is not None:
+        fig.savefig(png, dpi=110)
+        return
     FIGURES.mkdir(parents=True, exist_ok=True)
     fig.savefig(FIGURES / "bfio_battery.pdf")
     fig.savefig(FIGURES / "bfio_battery.png", dpi=110)

@@ -11,6 +11,17 @@ solves it to optimality with HiGHS (small instances only); ``solver="fast"`` (th
 envelope-filling and local-search solver of :mod:`lbtheory.policies.bfio_fast`, guarded so that its Φ is
 never above that of the sorted-greedy partition of the ``bfio_upper`` proof or of FCFS's choice. With H = 0 only the current
 step counts, L̂_g(k) = L_g + Σ_j x_{j,g} s_j, and no prediction is read.
+
+Two defaults of the fast solver go beyond the stated program (both measured on the battery,
+experiments/bfio_battery.py; the safeguard is unchanged, so ``bfio_upper`` still holds):
+
+* ``spare_slots="proportional"``: at an epoch with more free slots than window requests (the cluster
+  filling up), worker g may take at most ⌈f_g·n/Σ_g f_g⌉ of them, so the workers fill evenly. Without it
+  the fill (LPT by load) leaves the last free slots on the heaviest workers, and the final fill steps must
+  overload them (Imb at the end of the fill 4.7× the authors' heuristic's in a two-class cell).
+* ``age_credit`` λ = 0.005: admitting window request j also credits β_j = ⌊λ·o_j·C_j⌋, o_j the number
+  of later arrivals admitted before it, C_j its mass over the horizon, so large requests that never fit a
+  gap are not all left to the end of the pool (where they must be forced in together).
 """
 
 from __future__ import annotations
@@ -22,7 +33,7 @@ import numpy as np
 
 from lbtheory.errors import ConfigError
 from lbtheory.policies.base import Admission, EpochView, Policy
-from lbtheory.policies.bfio_fast import _polish, fast_assign, guard, safe_assign
+from lbtheory.policies.bfio_fast import _polish, age_credits, fast_assign, guard, safe_assign
 from lbtheory.policies.bfio_paper import BFIOPaper
 from lbtheory.policies.bfio_problem import (
     EpochProblem,
@@ -49,6 +60,9 @@ Solver = Literal["fast", "exact"]
 Construction = Literal["envelope", "paper"]
 Safeguard = Literal["refill", "every_epoch", "off"]
 Objective = Literal["step_time", "imbalance"]
+FillOrder = Literal["gap_per_slot", "deepest"]
+Admit = Literal["any", "fcfs"]
+SpareSlots = Literal["empty", "window_mean", "proportional"]
 
 OBJECTIVE_WEIGHTS: dict[str, int] = {"imbalance": 1, "step_time": 8}
 """Objective name -> κ, the weight of the envelope in Ψ = Σ_h [κ·G·max_g L̂_g(k+h) − Σ_g L̂_g(k+h)].
@@ -94,6 +108,19 @@ class BFIOConfig:
             this is what makes ``bfio_upper`` hold for the fast solver. "refill" checks only at refill epochs
             (no worker holds a request), the only ones the proof speaks of (with fixed outputs and R ≥ G·B
             every admission epoch is one); "off" exists to test the guarantee's teeth.
+        fill_order: the order in which the fast solver's slot-limited filling serves workers: "gap_per_slot"
+            (largest (E(0) − L̂_g(k))/f_g first) or "deepest" (largest gap E(0) − L̂_g(k) first, as the
+            authors' heuristic serves the lightest worker first).
+        admit: "any" (the solver picks which window requests to admit) or "fcfs" (it admits the first
+            m = min(Σ_g f_g, n) of the window, oldest first, and only places them).
+        spare_slots: how the fast solver values the slots an epoch cannot fill (Σ_g f_g > n, e.g. while the
+            cluster fills up): "empty" (as empty) or "window_mean" (as if each will later take a request of
+            the window's mean prompt s̄: it balances b_g(h) + (f_g − Σ_j x_{j,g})·s̄ instead of b_g(h)) or
+            "proportional" (worker g may take at most ⌈f_g·n/Σ_g f_g⌉ this epoch, so the workers fill up
+            evenly, as the authors' heuristic serves the worker with the most free slots first).
+        age_credit: λ >= 0, an admission credit for requests that younger ones have overtaken: admitting
+            window request j lowers the fast solver's objective by β_j = ⌊λ·o_j·C_j⌋ besides its own mass
+            C_j = Σ_h c_j(h), o_j the number of later arrivals admitted before it (0: no credit).
     """
 
     horizon: int = 0
@@ -107,6 +134,10 @@ class BFIOConfig:
     objective: Objective = "step_time"
     envelope_weight: int | None = None
     construction: Construction = "envelope"
+    fill_order: FillOrder = "gap_per_slot"
+    admit: Admit = "any"
+    spare_slots: SpareSlots = "proportional"
+    age_credit: float = 0.005
 
     @property
     def kappa(self) -> int:
@@ -132,20 +163,79 @@ class BFIOConfig:
             raise ConfigError(f"construction must be 'envelope' or 'paper', got {self.construction!r}")
         if self.safeguard not in ("refill", "every_epoch", "off"):
             raise ConfigError(f"safeguard must be 'refill', 'every_epoch' or 'off', got {self.safeguard!r}")
+        if self.fill_order not in ("gap_per_slot", "deepest"):
+            raise ConfigError(f"fill_order must be 'gap_per_slot' or 'deepest', got {self.fill_order!r}")
+        if self.admit not in ("any", "fcfs"):
+            raise ConfigError(f"admit must be 'any' or 'fcfs', got {self.admit!r}")
+        a = self.age_credit
+        if isinstance(a, bool) or not isinstance(a, int | float) or not (np.isfinite(a) and a >= 0):
+            raise ConfigError(f"age_credit (λ) must be a finite number >= 0, got {a!r}")
+        if self.spare_slots not in ("empty", "window_mean", "proportional"):
+            raise ConfigError("spare_slots must be 'empty', 'window_mean' or 'proportional', got "
+                              f"{self.spare_slots!r}")
 
 
-def solve_fast(problem: EpochProblem, config: BFIOConfig | None = None) -> IntArray:
-    """A feasible assignment by the fast solver (window position -> worker, −1: stays waiting)."""
+def overtaken(window_requests: IntArray) -> IntArray:
+    """o_p, for each window position p: how many requests that arrived after it were admitted before it.
+
+    The window holds, in arrival order, the requests not yet admitted (ids in arrival order), so between
+    ids i_p and i_max = max_q i_q the admitted ones number (i_max − i_p) − (n − 1 − p)."""
+    w = np.asarray(window_requests, np.int64)
+    if w.size == 0:
+        return np.zeros(0, np.int64)
+    return (w[-1] - w) - (w.size - 1 - np.arange(w.size))
+
+
+def age_bonus(problem: EpochProblem, window_requests: IntArray, age_credit: float) -> IntArray | None:
+    """β_j = ⌊λ·o_j·C_j⌋ (:class:`BFIOConfig` ``age_credit``), or None when λ = 0."""
+    if age_credit == 0:
+        return None
+    return age_credits(np.asarray(window_requests, np.int64), problem.prompt, problem.predictions_or_ones(),
+                       problem.horizon + 1, float(age_credit))
+
+
+def solve_fast(problem: EpochProblem, config: BFIOConfig | None = None, bonus: IntArray | None = None
+               ) -> IntArray:
+    """A feasible assignment by the fast solver (window position -> worker, −1: stays waiting); ``bonus``:
+    the admission credits β_j (:func:`age_bonus`), None for none."""
     cfg = BFIOConfig(horizon=problem.horizon) if config is None else config
     if cfg.construction != "envelope":
         raise ConfigError("solve_fast builds the 'envelope' construction only; the 'paper' one needs the "
                           "epoch view (BFIO.decide)")
     wg = cfg.kappa * problem.workers
-    args = (problem.base, problem.free, problem.prompt, problem.predictions_or_ones(), cfg.candidates,
-            cfg.max_passes, cfg.budget, cfg.restarts, wg)
-    if cfg.safeguard == "off":
-        return fast_assign(*args)
-    return safe_assign(*args, guard_weight(problem, wg), cfg.safeguard == "every_epoch")
+    prompt, pred = problem.prompt, problem.predictions_or_ones()
+    m = min(int(problem.free.sum()), prompt.size)
+    if cfg.admit == "fcfs":  # only the oldest m requests may be admitted: the solver places them
+        prompt, pred = prompt[:m], pred[:m]
+        bonus = None if bonus is None else bonus[:m]
+    deepest = cfg.fill_order == "deepest"
+    base, free = problem.base, problem.free
+    tail = (cfg.candidates, cfg.max_passes, cfg.budget)
+    if cfg.spare_slots == "window_mean" and int(free.sum()) > prompt.size > 0:
+        # plan with the spare slots holding s̄ each: b_g(h) + f_g·s̄, and a placement adds c_j(h) − s̄
+        sbar = round(float(prompt.mean()))
+        got = fast_assign(base + free[:, None] * sbar, free, prompt - sbar, pred, *tail, cfg.restarts, wg,
+                          deepest, bonus)
+        if cfg.safeguard != "off":
+            got = guard(base, free, prompt, pred, got, *tail, wg, guard_weight(problem, wg),
+                        cfg.safeguard == "every_epoch", bonus)
+    elif cfg.spare_slots == "proportional" and int(free.sum()) > prompt.size > 0:
+        F = int(free.sum())
+        cap = np.minimum(free, -(-free * prompt.size // F))  # ⌈f_g·n/F⌉, Σ_g cap_g >= n
+        got = fast_assign(base, cap, prompt, pred, *tail, cfg.restarts, wg, deepest, bonus)
+        if cfg.safeguard != "off":
+            got = guard(base, free, prompt, pred, got, *tail, wg, guard_weight(problem, wg),
+                        cfg.safeguard == "every_epoch", bonus)
+    elif cfg.safeguard == "off":
+        got = fast_assign(base, free, prompt, pred, *tail, cfg.restarts, wg, deepest, bonus)
+    else:
+        got = safe_assign(base, free, prompt, pred, *tail, cfg.restarts, wg, guard_weight(problem, wg),
+                          cfg.safeguard == "every_epoch", deepest, bonus)
+    if got.size == problem.prompt.size:
+        return got
+    out = np.full(problem.prompt.size, -1, np.int64)
+    out[:m] = got
+    return out
 
 
 def guard_weight(problem: EpochProblem, envelope_weight: int) -> int:
@@ -172,10 +262,14 @@ class BFIO(Policy):
         objective: Objective = "step_time",
         envelope_weight: int | None = None,
         construction: Construction = "envelope",
+        fill_order: FillOrder = "gap_per_slot",
+        admit: Admit = "any",
+        spare_slots: SpareSlots = "proportional",
+        age_credit: float = 0.005,
     ) -> None:
         self.config = BFIOConfig(
             horizon, solver, candidates, max_passes, budget, restarts, time_limit_s, safeguard,
-            objective, envelope_weight, construction,
+            objective, envelope_weight, construction, fill_order, admit, spare_slots, age_credit,
         )
         self._paper = BFIOPaper(horizon=horizon) if construction == "paper" else None
         #: only a lookahead reads ô (H = 0 never touches predictions).
@@ -191,7 +285,7 @@ class BFIO(Policy):
         if cfg.solver == "exact":
             assign = solve_exact(problem, time_limit_s=cfg.time_limit_s)
         elif self._paper is None:
-            assign = solve_fast(problem, cfg)
+            assign = solve_fast(problem, cfg, age_bonus(problem, view.window_requests, cfg.age_credit))
         else:
             assign = decision_assignment(view, self._paper.decide(view))
             pred = problem.predictions_or_ones()

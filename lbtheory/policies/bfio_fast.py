@@ -195,11 +195,15 @@ def _working_copies(base, free, n):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, budget, wg):  # pragma: no cover
+def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, budget, wg, deepest=False,
+                bonus=None):  # pragma: no cover
     """One filling (gaps measured to max(E(h), lift); workers by gap per slot, largest first, or smallest
-    first when ``reverse``) and its local search; returns the assignment."""
+    first when ``reverse``; by the whole gap instead of the gap per slot when ``deepest``) and its local
+    search; returns the assignment. ``bonus`` (int64 per request, or None): an extra credit β_j for
+    admitting request j (the objective becomes Ψ − Σ_j x_j β_j)."""
     G, H1 = base.shape
     n = prompt.size
+    bon = np.zeros(n, np.int64) if bonus is None else bonus
     load, q, m = _working_copies(base, free, n)
     assign = np.full(n, -1, np.int64)
     if m == 0:
@@ -234,7 +238,7 @@ def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, bud
         key = np.empty(G, np.float64)
         for g in range(G):
             if q[g] > 0:
-                key[g] = (max(env[0], lift) - load[g, 0]) / q[g]
+                key[g] = (max(env[0], lift) - load[g, 0]) / (1 if deepest else q[g])
                 if not reverse:
                     key[g] = -key[g]
             else:
@@ -256,7 +260,7 @@ def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, bud
                         d = prompt[j] + h - share[h]
                         if d > 0:
                             over += d
-                    score = wg * over - area[j]
+                    score = wg * over - area[j] - bon[j]
                     if bj < 0 or score < bscore or (score == bscore and j < bj):
                         bj, bscore = j, score
                 assign[bj] = g
@@ -318,17 +322,18 @@ def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, bud
                     r += 1
                 open_w[r] = bg
 
-    return _polish(base, free, prompt, pred, assign, k_cand, max_passes, budget, wg)
+    return _polish(base, free, prompt, pred, assign, k_cand, max_passes, budget, wg, bon)
 
 
 @njit(cache=True)
-def _polish(base, free, prompt, pred, start, k_cand, max_passes, budget, wg):  # pragma: no cover
+def _polish(base, free, prompt, pred, start, k_cand, max_passes, budget, wg, bonus=None):  # pragma: no cover
     """Local search on the exact ΔΦ (step 2 of the module docstring) from the feasible ``start``.
 
     Returns a new assignment whose Φ is never above ``start``'s: every accepted move lowers Φ.
     """
     G, H1 = base.shape
     n = prompt.size
+    bon = np.zeros(n, np.int64) if bonus is None else bonus
     assign = start.copy()
     load, q, m = _working_copies(base, free, n)
     if m == 0:
@@ -376,7 +381,7 @@ def _polish(base, free, prompt, pred, start, k_cand, max_passes, budget, wg):  #
                 for t in range(nc):
                     j2 = cand[t]
                     hl = max(length[j], length[j2])
-                    d = 0
+                    d = bon[j] - bon[j2]
                     for h in range(hl):
                         old = load[g, h]
                         new = old - _c(prompt, length, j, h) + _c(prompt, length, j2, h)
@@ -502,7 +507,18 @@ def phi_weighted(base, prompt, pred, assign, wg):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg):  # pragma: no cover
+def _psi(base, prompt, pred, assign, wg, bon):  # pragma: no cover - compiled
+    """Ψ − Σ_j x_j β_j (:func:`phi_weighted` less the admission credits)."""
+    v = phi_weighted(base, prompt, pred, assign, wg)
+    for j in range(assign.size):
+        if assign[j] >= 0:
+            v -= bon[j]
+    return v
+
+
+@njit(cache=True)
+def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg, deepest=False,
+                bonus=None):  # pragma: no cover
     """An assignment (window position -> worker or -1) for the BF-IO program; see the module docstring.
 
     Runs the filling and local search once against the predicted envelope E(h) and, in the slot-limited
@@ -518,7 +534,8 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, 
     """
     G = base.shape[0]
     n = prompt.size
-    best = _solve_once(base, free, prompt, pred, NEG, False, k_cand, max_passes, budget, wg)
+    bon = np.zeros(n, np.int64) if bonus is None else bonus
+    best = _solve_once(base, free, prompt, pred, NEG, False, k_cand, max_passes, budget, wg, deepest, bon)
     F = 0
     for g in range(G):
         F += free[g]
@@ -527,9 +544,9 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, 
         return best
     best_phi = -1
     if restarts > 0:
-        best_phi = phi_weighted(base, prompt, pred, best, wg)
-        cand = _solve_once(base, free, prompt, pred, NEG, True, k_cand, max_passes, budget, wg)
-        c = phi_weighted(base, prompt, pred, cand, wg)
+        best_phi = _psi(base, prompt, pred, best, wg, bon)
+        cand = _solve_once(base, free, prompt, pred, NEG, True, k_cand, max_passes, budget, wg, deepest, bon)
+        c = _psi(base, prompt, pred, cand, wg, bon)
         if c < best_phi:
             best, best_phi = cand, c
     e0 = base[0, 0]
@@ -556,12 +573,28 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, 
             continue
         last = w
         if best_phi < 0:
-            best_phi = phi_weighted(base, prompt, pred, best, wg)
-        cand = _solve_once(base, free, prompt, pred, w, False, k_cand, max_passes, budget, wg)
-        c = phi_weighted(base, prompt, pred, cand, wg)
+            best_phi = _psi(base, prompt, pred, best, wg, bon)
+        cand = _solve_once(base, free, prompt, pred, w, False, k_cand, max_passes, budget, wg, deepest, bon)
+        c = _psi(base, prompt, pred, cand, wg, bon)
         if c < best_phi:
             best, best_phi = cand, c
     return best
+
+
+@njit(cache=True)
+def age_credits(ids, prompt, pred, h1, lam):  # pragma: no cover - compiled
+    """β_j = ⌊λ·o_j·C_j⌋ for the window (ids in arrival order): o_j = (i_max − i_j) − (n − 1 − j) later
+    arrivals admitted before j, C_j = ℓ_j·s_j + ℓ_j(ℓ_j − 1)/2 with ℓ_j = min(ô_j, h1)."""
+    n = ids.size
+    out = np.zeros(n, np.int64)
+    if n == 0:
+        return out
+    last = ids[n - 1]
+    for j in range(n):
+        o = (last - ids[j]) - (n - 1 - j)
+        ln = min(pred[j], h1)
+        out[j] = np.int64(np.floor(lam * o * (ln * prompt[j] + ln * (ln - 1) // 2)))
+    return out
 
 
 # ------------------------------------------------------------------------------------- the safeguard
@@ -617,8 +650,8 @@ def sorted_greedy_assign(base, free, prompt, chosen):  # pragma: no cover - comp
 
 
 @njit(cache=True)
-def guard(base, free, prompt, pred, primary, k_cand, max_passes, budget, wg, wg_guard, every_epoch
-          ):  # pragma: no cover - compiled
+def guard(base, free, prompt, pred, primary, k_cand, max_passes, budget, wg, wg_guard, every_epoch,
+          bonus=None):  # pragma: no cover - compiled
     """``primary``, or a certified construction where that one is better on the guard's measure.
 
     The measure is Ψ with envelope weight ``wg_guard`` (:func:`phi_weighted`). Candidates: (i) ``primary``,
@@ -652,7 +685,7 @@ def guard(base, free, prompt, pred, primary, k_cand, max_passes, budget, wg, wg_
         c = phi_weighted(base, prompt, pred, cand, wg_guard)
         if c < best_val:
             best, best_val = cand, c
-            polished = _polish(base, free, prompt, pred, cand, k_cand, max_passes, budget, wg)
+            polished = _polish(base, free, prompt, pred, cand, k_cand, max_passes, budget, wg, bonus)
             v = phi_weighted(base, prompt, pred, polished, wg_guard)
             if v <= c:
                 best, best_val = polished, v
@@ -660,8 +693,8 @@ def guard(base, free, prompt, pred, primary, k_cand, max_passes, budget, wg, wg_
 
 
 @njit(cache=True)
-def safe_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg, wg_guard, every_epoch
-                ):  # pragma: no cover - compiled
+def safe_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg, wg_guard, every_epoch,
+                deepest=False, bonus=None):  # pragma: no cover - compiled
     """:func:`fast_assign`, then :func:`guard`: never worse than the two certified constructions."""
-    best = fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg)
-    return guard(base, free, prompt, pred, best, k_cand, max_passes, budget, wg, wg_guard, every_epoch)
+    best = fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg, deepest, bonus)
+    return guard(base, free, prompt, pred, best, k_cand, max_passes, budget, wg, wg_guard, every_epoch, bonus)

@@ -1,0 +1,83 @@
+"""The BF-IO options that the battery's losing cells led to: ``spare_slots``, ``age_credit``, ``admit`` and
+``fill_order`` (lbtheory.policies.bfio). Expected values are worked by hand in the comments."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lbtheory.errors import ConfigError
+from lbtheory.policies.base import ActiveRequests, EpochView
+from lbtheory.policies.bfio import BFIO, BFIOConfig, EpochProblem, age_bonus, overtaken, solve_fast
+
+
+def test_overtaken_counts_by_hand() -> None:
+    # window ids 3, 5, 6, 9: the admitted ids between them are 4, 7, 8. Id 3 was overtaken by 4, 7, 8;
+    # ids 5 and 6 by 7, 8; id 9 by none.
+    assert overtaken(np.array([3, 5, 6, 9])).tolist() == [3, 2, 2, 0]
+    assert overtaken(np.array([10, 11, 12])).tolist() == [0, 0, 0]
+    assert overtaken(np.array([], np.int64)).tolist() == []
+
+
+def test_age_bonus_formula() -> None:
+    # H = 0: C_j = s_j; β_j = ⌊λ·o_j·s_j⌋ with o = [3, 0]: ⌊0.5·3·10⌋ = 15, 0.
+    P = EpochProblem.from_arrays(loads=np.zeros(2), free=np.ones(2), prompt=np.array([10, 20]))
+    assert age_bonus(P, np.array([0, 4]), 0.5).tolist() == [15, 0]
+    assert age_bonus(P, np.array([0, 4]), 0.0) is None
+
+
+def test_proportional_spare_slots_fill_workers_evenly() -> None:
+    """Empty workers, 8 requests for 4 × 8 slots: "proportional" caps each worker at ⌈8·8/32⌉ = 2, so
+    every worker takes exactly 2; "empty" (LPT by load) lets the worker holding the one large request stay
+    at 1 while the rest take the small ones."""
+    prompt = np.array([1000, 10, 10, 10, 10, 10, 10, 10])
+    P = EpochProblem.from_arrays(loads=np.zeros(4), free=np.full(4, 8), prompt=prompt)
+    even = solve_fast(P, BFIOConfig(spare_slots="proportional", age_credit=0.0))
+    assert np.bincount(even, minlength=4).tolist() == [2, 2, 2, 2]
+    lpt = solve_fast(P, BFIOConfig(spare_slots="empty", age_credit=0.0))
+    assert np.all(lpt >= 0)
+    assert np.bincount(lpt, minlength=4).tolist() != [2, 2, 2, 2]
+
+
+def test_age_credit_admits_an_overtaken_request() -> None:
+    """One free slot (worker 0, gap 100 to worker 1), H = 0, κ = 8 (w = 16): the oldest request (150 tokens,
+    overtaken by 499 later ones) overflows the envelope by 50, Ψ change 16·50 − 150 = 650, against −90 for
+    the young 90-token one; a credit β = ⌊0.05·499·150⌋ = 3742 makes the old one win (650 − 3742 < −90)."""
+    P = EpochProblem.from_arrays(loads=np.array([0, 100]), free=np.array([1, 0]), prompt=np.array([150, 90]))
+    ids = np.array([0, 500])
+    plain = solve_fast(P, BFIOConfig(age_credit=0.0))
+    assert plain.tolist() == [-1, 0]
+    credited = solve_fast(P, BFIOConfig(age_credit=0.05), age_bonus(P, ids, 0.05))
+    assert credited.tolist() == [0, -1]
+
+
+def test_fcfs_admission_places_only_the_oldest() -> None:
+    P = EpochProblem.from_arrays(loads=np.array([0, 0]), free=np.array([1, 1]), prompt=np.array([5, 500, 7, 9]))
+    got = solve_fast(P, BFIOConfig(admit="fcfs"))
+    assert sorted(np.flatnonzero(got >= 0).tolist()) == [0, 1]
+
+
+def test_policy_passes_the_window_ids() -> None:
+    """BFIO.decide reads the overtaken counts from the view's ids (the case of the test above)."""
+
+    def forbidden() -> ActiveRequests:
+        raise AssertionError("H = 0 must not list the active requests")
+
+    view = EpochView(step=5, clock_s=1.0, slots=2, loads=np.array([0, 100]), active_counts=np.array([1, 2]),
+                     window_requests=np.array([0, 500]), window_prompt_tokens=np.array([150, 90]),
+                     window_predicted_output_tokens=None, _active=forbidden)
+    assert BFIO(horizon=0, age_credit=0.0).decide(view).requests.tolist() == [500]
+    assert BFIO(horizon=0, age_credit=0.05).decide(view).requests.tolist() == [0]
+
+
+def test_options_validate() -> None:
+    with pytest.raises(ConfigError, match="spare_slots"):
+        BFIOConfig(spare_slots="full")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="age_credit"):
+        BFIOConfig(age_credit=-1.0)
+    with pytest.raises(ConfigError, match="fill_order"):
+        BFIOConfig(fill_order="any")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="admit"):
+        BFIOConfig(admit="lifo")  # type: ignore[arg-type]
+    d = BFIO().describe()
+    assert d["spare_slots"] == "proportional" and d["age_credit"] == 0.005
