@@ -280,12 +280,22 @@ def write_json(path: Path, obj: Any) -> None:
 
 
 def write_csv(path: Path, header: Sequence[str], columns: Iterable[Any]) -> None:
-    """Write columns (equal-length sequences) as CSV with a header row."""
+    """Write columns (equal-length sequences) as CSV with a header row.
+
+    Numeric columns are joined directly (``str`` of each Python value, which is what :mod:`csv` writes for
+    numbers, so the bytes are the same); anything else goes through :func:`csv.writer` for its quoting.
+    """
     cols = [np.asarray(c) for c in columns]
     with path.open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(header)
-        w.writerows(zip(*(c.tolist() for c in cols), strict=True))
+        if cols and all(c.ndim == 1 and c.dtype.kind in "biuf" for c in cols):
+            if len({c.shape[0] for c in cols}) > 1:
+                raise ValueError(f"{path}: columns of unequal length {[c.shape[0] for c in cols]}")
+            text = [list(map(str, c.tolist())) for c in cols]
+            fh.write("".join([",".join(row) + "\r\n" for row in zip(*text, strict=True)]))
+        else:
+            w.writerows(zip(*(c.tolist() for c in cols), strict=True))
 
 
 # --- checking committed results ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lbtheory import provenance
@@ -158,3 +159,23 @@ def test_inputs_beside_the_tree_are_recorded_relative_and_unchecked_when_absent(
         beside.unlink()
     status, notes = check_result(p)  # a machine without the shared data: the rest is still checked
     assert status == "ok" and notes == [f"input {rel} not present here (unchecked)"]
+
+
+def test_write_csv_matches_the_csv_module_byte_for_byte(tmp_path):
+    import csv
+
+    from lbtheory.provenance import write_csv
+
+    cols = [np.array([0, -3, 2**62]), np.array([0.1, float("nan"), float("inf")]),
+            np.array([True, False, True]), np.array([1e-300, -0.0, 123456789.125], dtype=np.float32)]
+    header = ["a", "b,c", "d", "e"]
+    write_csv(tmp_path / "fast.csv", header, cols)
+    with (tmp_path / "ref.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(zip(*(c.tolist() for c in cols), strict=True))
+    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "ref.csv").read_bytes()
+    write_csv(tmp_path / "str.csv", ["s"], [np.array(['x,"y"', "z"])])  # non-numeric: the csv module quotes
+    assert (tmp_path / "str.csv").read_text().splitlines()[1] == '"x,""y"""'
+    with pytest.raises(ValueError, match="unequal length"):
+        write_csv(tmp_path / "bad.csv", ["a", "b"], [np.arange(3), np.arange(2)])
