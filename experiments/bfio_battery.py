@@ -102,7 +102,7 @@ def main() -> None:
         w = result["worst"][p]
         print(f"{p}: median ratio to bfio_paper: imbalance {w['median']['imbalance']:.3f}, energy/token "
               f"{w['median']['energy_per_token']:.3f}; cells worse by > 2%: {w['cells_worse']} of "
-              f"{w['cells_compared']}")
+              f"{w['cells_compared']} ({w['cells_worse_beyond_ci']} beyond the seeds' 95% interval)")
 
 
 def plot(cells: list[dict], png: Path | None = None) -> None:

@@ -192,22 +192,28 @@ def diagnose(cell_summary: dict[str, Any], policy: str = "bfio", reference: str 
 def worst_cells(cells: Sequence[dict[str, Any]], policy: str, reference: str = "bfio_paper",
                 tolerance: float = 0.02, top: int = 10) -> dict[str, Any]:
     """Over the cells where both ran: the median paired ratio of ``policy`` to ``reference`` for window
-    imbalance and whole-run energy per token, how many cells are worse by more than ``tolerance``, and the
-    ``top`` worst cells (largest ratio of either measure)."""
+    imbalance and whole-run energy per token, how many cells are worse by more than ``tolerance`` (the
+    mean paired ratio r̄ > 1 + tolerance for either measure: ``cells_worse``), how many of those are worse
+    beyond the seeds' noise (the whole 95% interval above it, r̄ − t·s/√n > 1 + tolerance:
+    ``cells_worse_beyond_ci``), and the ``top`` worst cells (largest mean ratio of either measure), each
+    ratio with its interval's half-width."""
     key = "ratio_to_" + reference
+    measures = ("imbalance", "energy_per_token")
     rows = []
     for c in cells:
         row = c["policies"].get(policy)
         if row is None or reference not in c["policies"]:
             continue
-        ratios = {m: row[m][key][0] for m in ("imbalance", "energy_per_token")}
-        rows.append((max(ratios.values()), c["cell"], ratios))
+        ratios = {m: (float(row[m][key][0]), float(row[m][key][1])) for m in measures}
+        rows.append((max(v[0] for v in ratios.values()), c["cell"], ratios))
     rows.sort(key=lambda r: -r[0])
-    med = {m: float(np.median([r[2][m] for r in rows])) if rows else float("nan")
-           for m in ("imbalance", "energy_per_token")}
+    med = {m: float(np.median([r[2][m][0] for r in rows])) if rows else float("nan") for m in measures}
+    beyond = sum(1 for r in rows if any(mu - hw > 1 + tolerance for mu, hw in r[2].values()))
     return {"median": med, "cells_compared": len(rows),
             "cells_worse": sum(1 for r in rows if r[0] > 1 + tolerance),
-            "worst": [{"cell": r[1], **{f"{m}_ratio": v for m, v in r[2].items()}} for r in rows[:top]]}
+            "cells_worse_beyond_ci": beyond,
+            "worst": [{"cell": r[1], **{f"{m}_ratio": v[0] for m, v in r[2].items()},
+                       **{f"{m}_ratio_ci95": v[1] for m, v in r[2].items()}} for r in rows[:top]]}
 
 
 def readme_block(result: dict[str, Any] | None, policy: str = "bfio") -> str:
@@ -218,17 +224,21 @@ def readme_block(result: dict[str, Any] | None, policy: str = "bfio") -> str:
                 "`results/full/bfio_battery.json` does not exist.")
     w = result["worst"][policy]
     man = result["manifest"]
+    beyond = ("" if "cells_worse_beyond_ci" not in w else
+              f" (in {w['cells_worse_beyond_ci']} of them by more than the seeds' 95% interval)")
     lines = [
         f"`{policy}` against `bfio_paper` over {w['cells_compared']} cells ({man['config']['tier']} tier, "
         f"{len(man['config']['seeds'])} seeds, paired ratios): median window imbalance "
         f"{w['median']['imbalance']:.3f}, median whole-run energy per token {w['median']['energy_per_token']:.3f}; "
-        f"worse by more than 2% in {w['cells_worse']} cells. Worst cells:",
+        f"worse by more than 2% in {w['cells_worse']} cells{beyond}. Worst cells (mean paired ratio ± the "
+        "half-width of its 95% interval over seeds):",
         "",
         "| workload | G | B | H | imbalance ratio | energy/token ratio |",
         "|---|---|---|---|---|---|",
     ]
     for row in w["worst"]:
         c = row["cell"]
-        lines.append(f"| {c['workload']} | {c['G']} | {c['B']} | {c['H']} | {row['imbalance_ratio']:.3f} | "
-                     f"{row['energy_per_token_ratio']:.3f} |")
+        cells = [f"{row[f'{m}_ratio']:.3f}" + (f" ± {row[f'{m}_ratio_ci95']:.3f}" if f"{m}_ratio_ci95" in row else "")
+                 for m in ("imbalance", "energy_per_token")]
+        lines.append(f"| {c['workload']} | {c['G']} | {c['B']} | {c['H']} | {cells[0]} | {cells[1]} |")
     return "\n".join(lines)

@@ -202,6 +202,24 @@ def test_diagnose_tells_solver_from_objective_faults() -> None:
     assert w["cells_worse"] == 1 and w["worst"][0]["imbalance_ratio"] == 1.3
 
 
+def test_worst_cells_tells_losses_beyond_the_seed_noise() -> None:
+    """A loss counts as beyond the noise only when the whole 95% interval of the paired ratio lies above
+    1 + tolerance (here 1.3 ± 0.5 is a loss within the noise, 1.3 ± 0.1 and 1.05 ± 0.02 are beyond it)."""
+    def cell(name: str, imb: tuple[float, float], energy: tuple[float, float]) -> dict:
+        ref = {m: {"mean_ci95": (1.0, 0.0), "ratio_to_bfio_paper": (1.0, 0.0)} for m in ("imbalance", "energy_per_token")}
+        own = {"imbalance": {"mean_ci95": (1.0, 0.0), "ratio_to_bfio_paper": imb},
+               "energy_per_token": {"mean_ci95": (1.0, 0.0), "ratio_to_bfio_paper": energy}}
+        return {"policies": {"bfio_paper": ref, "bfio": own}, "cell": {"workload": name}}
+
+    cells = [cell("noisy", (1.3, 0.5), (1.0, 0.0)), cell("sure", (1.3, 0.1), (0.9, 0.0)),
+             cell("energy", (0.8, 0.0), (1.05, 0.02)), cell("fine", (1.01, 0.3), (0.99, 0.01)),
+             cell("edge", (1.0, 0.0), (1.03, 0.02))]  # 1.03 − 0.02 < 1.02: not beyond
+    w = worst_cells(cells, "bfio")
+    assert (w["cells_compared"], w["cells_worse"], w["cells_worse_beyond_ci"]) == (5, 4, 2)
+    assert [r["cell"]["workload"] for r in w["worst"]][:2] == ["noisy", "sure"]
+    assert w["worst"][0]["imbalance_ratio_ci95"] == 0.5
+
+
 def test_battery_cell_end_to_end() -> None:
     """A tiny cell: every policy runs, the paired ratios of bfio_paper to itself are 1, objectives are
     recorded and the shadows are asked."""
@@ -231,3 +249,8 @@ def test_readme_block_from_a_result_and_without_one() -> None:
                               "worst": [{"cell": cell, "imbalance_ratio": 1.92, "energy_per_token_ratio": 1.004}]}}}
     text = readme_block(res)
     assert "over 2 cells (full tier, 3 seeds" in text and "| w | 16 | 72 | 20 | 1.920 | 1.004 |" in text
+    res["worst"]["bfio"] |= {"cells_worse_beyond_ci": 0}
+    res["worst"]["bfio"]["worst"][0] |= {"imbalance_ratio_ci95": 0.95, "energy_per_token_ratio_ci95": 0.002}
+    text = readme_block(res)
+    assert "(in 0 of them by more than the seeds' 95% interval)" in text
+    assert "| w | 16 | 72 | 20 | 1.920 ± 0.950 | 1.004 ± 0.002 |" in text
