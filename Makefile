@@ -15,7 +15,7 @@ export HYPOTHESIS_PROFILE ?= ci
 .PHONY: install test test-all lint types check bench reproduce reproduce-steps conformance baselines clean paper provenance \
 	readme compare reference_runs \
 	c1_idle c3_burstgpt c4_longbench c6_lookahead c7_scale energy_map production sustainable_rate \
-	bounds_sweep bound_search claims
+	bounds_sweep bound_search claims bfio_gap bfio_compare bfio_noise bench_bfio bfio_defaults bfio_battery
 
 install:
 	$(PYTHON) -m pip install -e ".[dev]"
@@ -50,6 +50,14 @@ c1_idle c3_burstgpt c4_longbench c6_lookahead c7_scale energy_map production sus
 	cd experiments && $(PYTHON) $@.py $(EXPFLAGS)
 
 claims: c1_idle c3_burstgpt c4_longbench c6_lookahead c7_scale energy_map bounds_sweep
+
+# BF-IO's own measurements (README "BF-IO"): these scripts default to the committed tier; without FULL=1 they
+# run their --fast variant. bfio_defaults and bfio_battery take --full like the claims.
+bfio_gap bfio_compare bfio_noise bench_bfio:
+	cd experiments && $(PYTHON) $@.py $(if $(FULL),,--fast)
+
+bfio_defaults bfio_battery:
+	cd experiments && $(PYTHON) $@.py $(EXPFLAGS)
 
 # the fast tier skips the sustainable-rate bisection (minutes of runs per policy); FULL=1 includes it.
 # It ends with each claim's fast-tier figures beside the committed full tier's (`make compare`).

@@ -80,4 +80,4 @@ def test_options_validate() -> None:
     with pytest.raises(ConfigError, match="admit"):
         BFIOConfig(admit="lifo")  # type: ignore[arg-type]
     d = BFIO().describe()
-    assert d["spare_slots"] == "proportional" and d["age_credit"] == 0.005
+    assert d["spare_slots"] == "proportional" and d["age_credit"] == 0.0

@@ -80,7 +80,7 @@ def test_missing_files_are_named(tmp_path):
     assert "has not been run at the committed tier" in blocks["bfio-battery"]
     assert "No reference run is committed" in blocks["reference-runs"]
     assert "`results/full/bench_engine.json` is missing" in blocks["engine-speed"]
-    assert bfio_block(tmp_path).count("is missing") == 4
+    assert bfio_block(tmp_path).count("is missing") == 5
 
 
 def test_reference_block_says_what_ran(tmp_path):
@@ -171,3 +171,24 @@ def test_bounds_registry_block_lists_every_registered_bound():
     rows = bounds_table()
     assert text.count("\n| `") == len(rows)
     assert "| `bfio_upper_geometric` | upper | **refuted**" in text
+
+
+def test_defaults_bullet_counts_the_cells_where_an_option_does_worse() -> None:
+    from lbtheory.claims.prose import defaults_bullet
+
+    def ch(imb: float, energy: float, jtok: float) -> dict:
+        return {"imbalance": [imb, 0.01], "energy_window": [energy, 0.01], "energy_per_token": [jtok, 0.01]}
+
+    r = {"manifest": {"config": {"seeds": [1, 2, 3]}},
+         "cells": [{"setting": "C4", "trace": "longbench", "G": 256, "B": 72, "N": 10, "H": 0,
+                    "changes_vs_fcfs": {"bfio": ch(-0.95, -0.31, -0.19), "bfio age_credit=0.005": ch(-0.93, -0.25, -0.20),
+                                        "bfio_paper": ch(-0.8, -0.2, -0.18)}},
+                   {"setting": "C3", "trace": "burst", "G": 32, "B": 72, "N": 10, "H": 20,
+                    "changes_vs_fcfs": {"bfio": ch(-0.97, -0.04, -0.02), "bfio age_credit=0.005": ch(-0.98, -0.03, -0.02),
+                                        "bfio_paper": ch(-0.9, -0.04, -0.01)}}]}
+    text = defaults_bullet(r)
+    assert "n=3 seeds" in text and "| C4 (LongBench-v2, G=256) | 0 | -95.0% / -31.0% / -19.0% |" in text
+    assert ("`bfio age_credit=0.005` does worse than the default in 1 of 2 cells on window imbalance, 2 on window "
+            "energy and 0 on whole-run energy per token.") in text
+    r["cells"][1]["changes_vs_fcfs"]["bfio age_credit=0.005"]["imbalance"][0] = -0.96  # now worse there too
+    assert "in 2 of 2 cells on window imbalance" in defaults_bullet(r)
