@@ -96,7 +96,7 @@ def bfio_upper_small_window_refuted() -> Expr:
     R = 4G), BF-IO (H = 0) would keep Imb(k) ≤ (G − 1)·(s_max − s_min) at every window step.
 
     Refuted two ways (pinned in ``tests/properties/test_small_window.py``): (i) at the default R = 4G a
-    seeded search finds G = 3, B = 5, R = 12, prompts in {1, 3}, o = 2 with Imb = 5 > 4 at a window step;
+    seeded search finds G = 2, B = 5, R = 8, prompts in {1, 3}, o = 2 with Imb = 4 > 2 at a window step;
     (ii) at G = 2, B = 3, R = 3 and prompts alternating 100, 101 (Δ_s = 1) every slot-filling policy
     splits a cohort of 3 unevenly, the departures then free the slots unevenly, and the refill leaves the
     workers' age sums apart by about δ·o: at full steps BF-IO reaches Imb = o (20 at o = 20), so no bound
@@ -281,7 +281,7 @@ def _specs() -> list[tuple[str, str, str, str, str, tuple[str, ...], sp.Expr]]:
         ("bfio_upper_small_window", "C2", "upper",
          "Imb(k) of BF-IO (H=0) at window steps, window R < G*B, tokens", "refuted conjecture",
          (*H_SAT[1:], FIXED_OUT, "window R < G*B (the engine's default R = 4G)",
-          "refuted: G=3, B=5, R=12, prompts in {1,3}, o=2 gives Imb=5 > 4; G=2, B=3, R=3, prompts "
+          "refuted: G=2, B=5, R=8, prompts in {1,3}, o=2 gives Imb=4 > 2; G=2, B=3, R=3, prompts "
           "100/101, o=20 gives Imb=20 > 1 at a full step (grows like o)"),
           bfio_upper_small_window_refuted()),
         ("bfio_upper_carryover", "C2", "upper",
