@@ -26,6 +26,21 @@ def test_age_bonus_formula() -> None:
     assert age_bonus(P, np.array([0, 4]), 0.0) is None
 
 
+def test_compiled_age_credits_by_hand() -> None:
+    """The compiled β_j = ⌊λ·o_j·C_j⌋ (bfio_fast.age_credits, what BF-IO runs) at H = 3, worked by hand.
+
+    Window ids 2, 3, 7, 8, 12: admitted between them are 4, 5, 6, 9, 10, 11, so o = (6, 6, 3, 3, 0) (as
+    :func:`overtaken` counts). ℓ_j = min(ô_j, 4) = (1, 4, 2, 4, 4), C_j = ℓ_j·s_j + ℓ_j(ℓ_j − 1)/2 =
+    (10, 1606, 15, 366, 26); λ = 0.01: ⌊0.6⌋, ⌊96.36⌋, ⌊0.45⌋, ⌊10.98⌋, 0 = (0, 96, 0, 10, 0)."""
+    from lbtheory.policies.bfio_fast import age_credits
+
+    ids = np.array([2, 3, 7, 8, 12])
+    assert overtaken(ids).tolist() == [6, 6, 3, 3, 0]
+    got = age_credits(ids, np.array([10, 400, 7, 90, 5]), np.array([1, 9, 2, 4, 6]), 4, 0.01)
+    assert got.tolist() == [0, 96, 0, 10, 0]
+    assert age_credits(np.array([], np.int64), np.array([], np.int64), np.array([], np.int64), 1, 0.5).size == 0
+
+
 def test_proportional_spare_slots_fill_workers_evenly() -> None:
     """Empty workers, 8 requests for 4 × 8 slots: "proportional" caps each worker at ⌈8·8/32⌉ = 2, so
     every worker takes exactly 2; "empty" (LPT by load) lets the worker holding the one large request stay

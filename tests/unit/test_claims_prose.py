@@ -188,7 +188,7 @@ def test_defaults_bullet_counts_the_cells_where_an_option_does_worse() -> None:
                                         "bfio_paper": ch(-0.9, -0.04, -0.01)}}]}
     text = defaults_bullet(r)
     assert "n=3 seeds" in text and "| C4 (LongBench-v2, G=256) | 0 | -95.0% / -31.0% / -19.0% |" in text
-    assert ("`bfio age_credit=0.005` does worse than the default in 1 of 2 cells on window imbalance, 2 on window "
-            "energy and 0 on whole-run energy per token.") in text
+    assert ("`bfio age_credit=0.005` has a worse mean than the default in 1 of 2 cells on window imbalance, 2 on "
+            "window energy and 0 on whole-run energy per token") in text
     r["cells"][1]["changes_vs_fcfs"]["bfio age_credit=0.005"]["imbalance"][0] = -0.96  # now worse there too
     assert "in 2 of 2 cells on window imbalance" in defaults_bullet(r)
