@@ -589,7 +589,7 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, 
     for j in range(off, off + m):
         mid += srt[j]
     last = NEG
-    for s in (lo, mid, hi):
+    for s in (mid,):
         w = (tot + s + G - 1) // G
         if w <= e0 or w == last:
             continue
