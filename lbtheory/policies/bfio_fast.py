@@ -195,25 +195,49 @@ def _working_copies(base, free, n):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def _prepare(prompt, pred, h1):  # pragma: no cover - compiled
+    """What every filling of one epoch shares (computed once per epoch, not per level): each request's
+    length ℓ_j = min(ô_j, H+1) and mass C_j = ℓ_j·s_j + ℓ_j(ℓ_j − 1)/2 over the horizon, the prompt order,
+    the sorted prompts and each request's rank in that order."""
+    n = prompt.size
+    length = np.empty(n, np.int64)
+    area = np.empty(n, np.int64)
+    for j in range(n):
+        ln = min(pred[j], h1)
+        length[j] = ln
+        area[j] = ln * prompt[j] + ln * (ln - 1) // 2
+    order = np.argsort(prompt, kind="mergesort")
+    sorted_s = prompt[order].astype(np.float64)
+    rank = np.empty(n, np.int64)  # position of each request in prompt order
+    for p in range(n):
+        rank[order[p]] = p
+    return length, area, order, sorted_s, rank
+
+
+@njit(cache=True)
 def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, budget, wg, deepest=False,
                 bonus=None):  # pragma: no cover
     """One filling (gaps measured to max(E(h), lift); workers by gap per slot, largest first, or smallest
     first when ``reverse``; by the whole gap instead of the gap per slot when ``deepest``) and its local
     search; returns the assignment. ``bonus`` (int64 per request, or None): an extra credit β_j for
     admitting request j (the objective becomes Ψ − Σ_j x_j β_j)."""
-    G, H1 = base.shape
     n = prompt.size
     bon = np.zeros(n, np.int64) if bonus is None else bonus
+    length, area, order, sorted_s, rank = _prepare(prompt, pred, base.shape[1])
+    return _solve_prepared(base, free, prompt, pred, lift, reverse, k_cand, max_passes, budget, wg, deepest,
+                           bon, length, area, order, sorted_s, rank)
+
+
+@njit(cache=True)
+def _solve_prepared(base, free, prompt, pred, lift, reverse, k_cand, max_passes, budget, wg, deepest, bon,
+                    length, area, order, sorted_s, rank):  # pragma: no cover - compiled
+    """:func:`_solve_once` with the epoch's shared arrays (:func:`_prepare`) given."""
+    G, H1 = base.shape
+    n = prompt.size
     load, q, m = _working_copies(base, free, n)
     assign = np.full(n, -1, np.int64)
     if m == 0:
         return assign
-    length = np.empty(n, np.int64)
-    area = np.empty(n, np.int64)
-    for j in range(n):
-        ln = min(pred[j], H1)
-        length[j] = ln
-        area[j] = ln * prompt[j] + ln * (ln - 1) // 2
     env = np.empty(H1, np.int64)
     for h in range(H1):
         e = NEG
@@ -221,12 +245,7 @@ def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, bud
             if load[g, h] > e:
                 e = load[g, h]
         env[h] = e
-    order = np.argsort(prompt, kind="mergesort")
-    sorted_s = prompt[order].astype(np.float64)
     taken = np.zeros(n, np.bool_)
-    rank = np.empty(n, np.int64)  # position of each request in prompt order
-    for p in range(n):
-        rank[order[p]] = p
     right = np.empty(n + 1, np.int64)
     left = np.empty(n + 1, np.int64)
     _reset_skips(taken, order, right, left)
@@ -535,7 +554,9 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, 
     G = base.shape[0]
     n = prompt.size
     bon = np.zeros(n, np.int64) if bonus is None else bonus
-    best = _solve_once(base, free, prompt, pred, NEG, False, k_cand, max_passes, budget, wg, deepest, bon)
+    prep = _prepare(prompt, pred, base.shape[1])
+    best = _solve_prepared(base, free, prompt, pred, NEG, False, k_cand, max_passes, budget, wg, deepest, bon,
+                           *prep)
     F = 0
     for g in range(G):
         F += free[g]
@@ -545,7 +566,8 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, 
     best_phi = -1
     if restarts > 0:
         best_phi = _psi(base, prompt, pred, best, wg, bon)
-        cand = _solve_once(base, free, prompt, pred, NEG, True, k_cand, max_passes, budget, wg, deepest, bon)
+        cand = _solve_prepared(base, free, prompt, pred, NEG, True, k_cand, max_passes, budget, wg, deepest, bon,
+                               *prep)
         c = _psi(base, prompt, pred, cand, wg, bon)
         if c < best_phi:
             best, best_phi = cand, c
@@ -567,14 +589,15 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, 
     for j in range(off, off + m):
         mid += srt[j]
     last = NEG
-    for s in (lo, mid, hi):
+    for s in (mid,):
         w = (tot + s + G - 1) // G
         if w <= e0 or w == last:
             continue
         last = w
         if best_phi < 0:
             best_phi = _psi(base, prompt, pred, best, wg, bon)
-        cand = _solve_once(base, free, prompt, pred, w, False, k_cand, max_passes, budget, wg, deepest, bon)
+        cand = _solve_prepared(base, free, prompt, pred, w, False, k_cand, max_passes, budget, wg, deepest, bon,
+                               *prep)
         c = _psi(base, prompt, pred, cand, wg, bon)
         if c < best_phi:
             best, best_phi = cand, c
