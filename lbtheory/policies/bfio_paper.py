@@ -116,6 +116,43 @@ def _bit(row, S):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
+def _highest_set(row, lo, hi):  # pragma: no cover - compiled
+    """The largest S in [lo, hi] whose bit is set in ``row``, or −1 (words with no bit set are skipped
+    whole, so a sparse bitset costs one test per 64 sums)."""
+    if hi < lo:
+        return -1
+    w = hi // 64
+    while w >= lo // 64:
+        word = row[w]
+        if word != np.uint64(0):
+            top = hi - 64 * w if w == hi // 64 else 63
+            bottom = lo - 64 * w if w == lo // 64 else 0
+            for b in range(top, bottom - 1, -1):
+                if (word >> np.uint64(b)) & np.uint64(1):
+                    return 64 * w + b
+        w -= 1
+    return -1
+
+
+@njit(cache=True)
+def _lowest_set(row, lo, hi):  # pragma: no cover - compiled
+    """The smallest S in [lo, hi] whose bit is set in ``row``, or −1 (as :func:`_highest_set`)."""
+    if hi < lo:
+        return -1
+    w = lo // 64
+    while w <= hi // 64:
+        word = row[w]
+        if word != np.uint64(0):
+            bottom = lo - 64 * w if w == lo // 64 else 0
+            top = hi - 64 * w if w == hi // 64 else 63
+            for b in range(bottom, top + 1):
+                if (word >> np.uint64(b)) & np.uint64(1):
+                    return 64 * w + b
+        w += 1
+    return -1
+
+
+@njit(cache=True)
 def _subset(sizes, k, S, cap, out):  # pragma: no cover - compiled
     """Indices of exactly k of ``sizes`` summing to S (known reachable): the last item of the shortest
     prefix that reaches (k, S), then recursively within the items before it."""
@@ -302,16 +339,10 @@ def paper_assign(
             reach = _reach(csz[:nc], nc, kmax, cap)
             for k in range(kmax, 0, -1):
                 S = -1
-                if msafe >= 1:
-                    for v in range(min(msafe, cap), 0, -1):
-                        if _bit(reach[k], v) == 1:
-                            S = v
-                            break
+                if msafe >= 1:  # the largest reachable sum in [1, msafe], else the smallest above msafe
+                    S = _highest_set(reach[k], 1, min(msafe, cap))
                 if S < 0:
-                    for v in range(max(msafe + 1, 0), cap + 1):
-                        if _bit(reach[k], v) == 1:
-                            S = v
-                            break
+                    S = _lowest_set(reach[k], max(msafe + 1, 0), cap)
                 if S >= 0:
                     f = _F(float(S), alpha, beta, dsum, ms, pd, pdm)
                     if f > best_f:

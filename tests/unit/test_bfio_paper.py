@@ -166,3 +166,22 @@ def test_simulate_runs() -> None:
     open_wl = exact.with_arrivals(np.cumsum(rng.exponential(0.005, wl.n_requests)))
     open_cfg = SimConfig(cfg.cluster, cfg.step_time, arrivals="open")
     _conserved(simulate(open_wl, open_cfg, BFIOPaper(horizon=10), seed=0), wl)
+
+
+def test_word_scans_match_a_bit_by_bit_scan() -> None:
+    """_highest_set / _lowest_set (which skip empty 64-bit words) agree with a scan of every bit."""
+    from lbtheory.policies.bfio_paper import _bit, _highest_set, _lowest_set
+
+    rng = np.random.default_rng(3)
+    for density in (0.0, 0.002, 0.05, 0.5):
+        n_bits = int(rng.integers(1, 400))
+        bits = rng.random(n_bits) < density
+        row = np.zeros(n_bits // 64 + 1, np.uint64)
+        for b in np.flatnonzero(bits):
+            row[b // 64] |= np.uint64(1) << np.uint64(b % 64)
+        for _ in range(60):
+            lo, hi = sorted(int(x) for x in rng.integers(0, n_bits, 2))
+            hi += int(rng.integers(-1, 1))  # sometimes an empty range (hi < lo)
+            hits = [v for v in range(lo, hi + 1) if _bit(row, v) == 1]
+            assert _highest_set(row, lo, hi) == (max(hits) if hits else -1)
+            assert _lowest_set(row, lo, hi) == (min(hits) if hits else -1)
