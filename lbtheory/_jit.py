@@ -19,8 +19,11 @@ The first decoration (or :func:`is_compiled`) fixes the mode; asking for the oth
 
 from __future__ import annotations
 
+import importlib.abc
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
+from types import ModuleType
 from typing import Any
 
 from lbtheory.errors import LbtheoryError
@@ -85,3 +88,44 @@ def njit(*args: Any, **kwargs: Any) -> Any:
         return fn
 
     return identity
+
+
+#: what numba's BLAS probe imports; hidden by :func:`init_compiled_target`
+_BLAS_PROBE = "scipy.linalg"
+
+
+class _HideModule(importlib.abc.MetaPathFinder):
+    """An import finder that makes one package (and its submodules) fail to import."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None = None,
+                  target: ModuleType | None = None) -> None:
+        if fullname == self.name or fullname.startswith(self.name + "."):
+            raise ImportError(f"{fullname} hidden while numba initialises (lbtheory._jit)")
+        return None
+
+
+def init_compiled_target() -> bool:
+    """Initialise numba's CPU target now, with ``scipy.linalg`` hidden while it does; returns whether the
+    module was hidden (False: it was imported already, or kernels are interpreted, and nothing is done).
+
+    numba's first compilation or cache load imports its library of implementations, and one of them
+    (``numba.np.arraymath``) probes for BLAS by importing ``scipy.linalg``: about 0.2 s of a 1.3 s command
+    line process. No lbtheory kernel calls BLAS (``np.dot``, ``np.linalg``, ``@``: ``tests/unit/test_jit.py``
+    checks every kernel's source), so the probe's answer does not change any kernel; with the module hidden
+    it fails at once and numba keeps its own loops for ``np.dot``. Later imports of ``scipy.linalg`` work as
+    usual. The command line calls this before its first kernel; library users need not.
+    """
+    if not is_compiled() or _BLAS_PROBE in sys.modules:
+        return False
+    from numba.core.registry import cpu_target
+
+    finder = _HideModule(_BLAS_PROBE)
+    sys.meta_path.insert(0, finder)
+    try:
+        cpu_target.target_context.refresh()
+    finally:
+        sys.meta_path.remove(finder)
+    return True

@@ -332,7 +332,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
               f"runs beside {args.out}, safe to delete: {', '.join(plan.stale[:3])}")
     available = available_memory_bytes()
     _pre_check_size(args, available)
-    choose_kernel_mode(args)  # before the engine is imported: its kernels are defined in that mode
+    if choose_kernel_mode(args):  # before the engine is imported: its kernels are defined in that mode
+        from lbtheory._jit import init_compiled_target
+
+        init_compiled_target()  # numba's target without its BLAS probe (0.2 s): no kernel calls BLAS
 
     import numpy as np
 

@@ -179,17 +179,6 @@ class BFIOConfig:
                               f"{self.spare_slots!r}")
 
 
-def overtaken(window_requests: IntArray) -> IntArray:
-    """o_p, for each window position p: how many requests that arrived after it were admitted before it.
-
-    The window holds, in arrival order, the requests not yet admitted (ids in arrival order), so between
-    ids i_p and i_max = max_q i_q the admitted ones number (i_max − i_p) − (n − 1 − p)."""
-    w = np.asarray(window_requests, np.int64)
-    if w.size == 0:
-        return np.zeros(0, np.int64)
-    return (w[-1] - w) - (w.size - 1 - np.arange(w.size))
-
-
 def age_bonus(problem: EpochProblem, window_requests: IntArray, age_credit: float) -> IntArray | None:
     """β_j = ⌊λ·o_j·C_j⌋ (:class:`BFIOConfig` ``age_credit``), or None when λ = 0."""
     if age_credit == 0:

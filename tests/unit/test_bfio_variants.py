@@ -8,15 +8,23 @@ import pytest
 
 from lbtheory.errors import ConfigError
 from lbtheory.policies.base import ActiveRequests, EpochView
-from lbtheory.policies.bfio import BFIO, BFIOConfig, EpochProblem, age_bonus, overtaken, solve_fast
+from lbtheory.policies.bfio import BFIO, BFIOConfig, EpochProblem, age_bonus, solve_fast
+
+
+def overtaken(ids: np.ndarray) -> list[int]:
+    """o_j from the compiled credits with s_j = ô_j = λ = 1 (then ℓ_j = 1, C_j = 1 and β_j = o_j)."""
+    from lbtheory.policies.bfio_fast import age_credits
+
+    ones = np.ones(ids.size, np.int64)
+    return age_credits(np.asarray(ids, np.int64), ones, ones, 1, 1.0).tolist()
 
 
 def test_overtaken_counts_by_hand() -> None:
     # window ids 3, 5, 6, 9: the admitted ids between them are 4, 7, 8. Id 3 was overtaken by 4, 7, 8;
     # ids 5 and 6 by 7, 8; id 9 by none.
-    assert overtaken(np.array([3, 5, 6, 9])).tolist() == [3, 2, 2, 0]
-    assert overtaken(np.array([10, 11, 12])).tolist() == [0, 0, 0]
-    assert overtaken(np.array([], np.int64)).tolist() == []
+    assert overtaken(np.array([3, 5, 6, 9])) == [3, 2, 2, 0]
+    assert overtaken(np.array([10, 11, 12])) == [0, 0, 0]
+    assert overtaken(np.array([], np.int64)) == []
 
 
 def test_age_bonus_formula() -> None:
@@ -30,12 +38,12 @@ def test_compiled_age_credits_by_hand() -> None:
     """The compiled β_j = ⌊λ·o_j·C_j⌋ (bfio_fast.age_credits, what BF-IO runs) at H = 3, worked by hand.
 
     Window ids 2, 3, 7, 8, 12: admitted between them are 4, 5, 6, 9, 10, 11, so o = (6, 6, 3, 3, 0) (as
-    :func:`overtaken` counts). ℓ_j = min(ô_j, 4) = (1, 4, 2, 4, 4), C_j = ℓ_j·s_j + ℓ_j(ℓ_j − 1)/2 =
+    :func:`overtaken` counts them). ℓ_j = min(ô_j, 4) = (1, 4, 2, 4, 4), C_j = ℓ_j·s_j + ℓ_j(ℓ_j − 1)/2 =
     (10, 1606, 15, 366, 26); λ = 0.01: ⌊0.6⌋, ⌊96.36⌋, ⌊0.45⌋, ⌊10.98⌋, 0 = (0, 96, 0, 10, 0)."""
     from lbtheory.policies.bfio_fast import age_credits
 
     ids = np.array([2, 3, 7, 8, 12])
-    assert overtaken(ids).tolist() == [6, 6, 3, 3, 0]
+    assert overtaken(ids) == [6, 6, 3, 3, 0]
     got = age_credits(ids, np.array([10, 400, 7, 90, 5]), np.array([1, 9, 2, 4, 6]), 4, 0.01)
     assert got.tolist() == [0, 96, 0, 10, 0]
     assert age_credits(np.array([], np.int64), np.array([], np.int64), np.array([], np.int64), 1, 0.5).size == 0

@@ -207,3 +207,59 @@ def test_large_generated_run_compiles_without_building_the_workload(monkeypatch)
                                           "--workers", "64", "--slots", "72", "--policy", "fcfs",
                                           "--out", "unused"])
     assert cli._estimated_work(args) is None
+
+
+#: numpy calls that numba implements with BLAS/LAPACK (what its probe, hidden by init_compiled_target, is for)
+BLAS_CALLS = {"dot", "vdot", "inner", "outer", "matmul", "kron", "tensordot", "einsum", "trace", "linalg"}
+
+
+def blas_uses(source: str) -> list[str]:
+    """'function: call' for each BLAS-backed numpy call or ``@`` inside an ``njit``-decorated function."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        decorators = [d.func if isinstance(d, ast.Call) else d for d in node.decorator_list]
+        if not any(getattr(d, "id", getattr(d, "attr", None)) == "njit" for d in decorators):
+            continue
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.MatMult):
+                found.append(f"{node.name}: @")
+            elif isinstance(sub, ast.Attribute) and sub.attr in BLAS_CALLS:
+                found.append(f"{node.name}: {sub.attr}")
+    return found
+
+
+def test_blas_scan_finds_what_it_looks_for() -> None:
+    src = ("@njit(cache=True)\ndef k(a, b):\n    return np.dot(a, b) + (a @ b).sum() + np.linalg.norm(a)\n\n"
+           "def plain(a):\n    return np.dot(a, a)\n")
+    assert sorted(blas_uses(src)) == ["k: @", "k: dot", "k: linalg"]
+
+
+def test_no_kernel_calls_blas() -> None:
+    """init_compiled_target hides numba's BLAS probe; that is only sound while no kernel uses BLAS."""
+    offenders = {str(p.relative_to(ROOT)): u for p in sorted((ROOT / "lbtheory").rglob("*.py"))
+                 if (u := blas_uses(p.read_text()))}
+    assert offenders == {}
+
+
+def test_compiled_cli_run_skips_the_blas_probe(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    code = f"""
+import sys
+from lbtheory.cli import main
+rc = main(['simulate', '--workload', 'synthetic', '--requests', '20', '--workers', '2', '--slots', '4',
+           '--policy', 'fcfs', '--quiet', '--out', {str(out)!r}])
+assert rc == 0, rc
+import numba.np.arraymath as am
+print('blas probe', am._HAVE_BLAS, 'scipy.linalg' in sys.modules)
+import scipy.linalg  # importable again afterwards
+print('later import ok', scipy.linalg.__name__)
+"""
+    r = _py(code, jit="1")
+    assert r.returncode == 0, r.stderr
+    assert "blas probe False False" in r.stdout
+    assert "later import ok scipy.linalg" in r.stdout
+    assert json.loads((out / "summary.json").read_text())["steps"] > 0
