@@ -12,8 +12,9 @@ start to exit: interpreter start, imports, compilation or cache loading, the run
   generator, which draws from the same law; N, G, B equal), timed in the same run, interleaved with ours, when
   ``--reference DIR`` names a checkout of Echoscd/Load-Balancing-Release (``--reference-python``: a Python
   with pandas, joblib, tqdm and matplotlib). Without one, the issue's quoted 7.2 s stands in, labelled so.
-* the numba floor: a process that only imports numba and loads one cached kernel (what no compiled run can
-  go below), so the verdict on the 60,000-request target says what it is up against.
+* the numba floor: a process that only imports numba, initialises its target as the command line does
+  (``lbtheory._jit.init_compiled_target``: without numba's BLAS probe) and loads one cached kernel (what no
+  compiled run can go below), so the verdict on the 60,000-request target says what it is up against.
 
 Targets (issue 13): warm <= 0.5 s and cold <= 5 s for every built-in policy; the N=60,000 process at least
 15x faster than the authors'. The verdicts are computed from the numbers, on this machine.

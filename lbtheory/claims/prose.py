@@ -323,7 +323,8 @@ def cli_speed_block(results_dir: Path) -> str:
             f"{big.get('authors_source', 'measured once for issue 13')}); the target is "
             f"{t['speedup_vs_authors']:g}×" + (", met." if big["ok"] else ", not met.")
             + ("" if "numba_floor_s" not in big else
-               f" A process that only imports numba and loads one cached kernel takes {big['numba_floor_s']:.2f} s, "
+               f" A process that only imports numba, initialises its target as the command line does (without "
+               f"numba's BLAS probe) and loads one cached kernel takes {big['numba_floor_s']:.2f} s, "
                f"so no compiled run can be more than {big['max_speedup_compiled']:.1f}× faster here."))
 
 
