@@ -140,15 +140,21 @@ def test_compiled_mode_uses_numba() -> None:
 HEAVY = ("numba", "scipy", "sympy", "matplotlib")
 
 
-def test_small_cli_run_is_interpreted_and_imports_nothing_heavy(tmp_path: Path) -> None:
-    out = tmp_path / "o"
-    code = f"""
+def _cli_run(out: Path, policy: str, requests: int) -> str:
+    """Code for a subprocess: import sys, run a small ``lbtheory simulate`` (G=2, B=4) into ``out``, check rc 0."""
+    return f"""
 import sys
 from lbtheory.cli import main
-from lbtheory import _jit
-rc = main(['simulate', '--workload', 'synthetic', '--requests', '10', '--workers', '2', '--slots', '4',
-           '--policy', 'bfio', '--quiet', '--out', {str(out)!r}])
+rc = main(['simulate', '--workload', 'synthetic', '--requests', '{requests}', '--workers', '2', '--slots', '4',
+           '--policy', {policy!r}, '--quiet', '--out', {str(out)!r}])
 assert rc == 0, rc
+"""
+
+
+def test_small_cli_run_is_interpreted_and_imports_nothing_heavy(tmp_path: Path) -> None:
+    out = tmp_path / "o"
+    code = _cli_run(out, "bfio", 10) + f"""
+from lbtheory import _jit
 print('compiled', _jit.is_compiled())
 print('heavy', sorted(m for m in {HEAVY!r} if m in sys.modules))
 """
@@ -247,12 +253,7 @@ def test_no_kernel_calls_blas() -> None:
 
 def test_compiled_cli_run_skips_the_blas_probe(tmp_path: Path) -> None:
     out = tmp_path / "o"
-    code = f"""
-import sys
-from lbtheory.cli import main
-rc = main(['simulate', '--workload', 'synthetic', '--requests', '20', '--workers', '2', '--slots', '4',
-           '--policy', 'fcfs', '--quiet', '--out', {str(out)!r}])
-assert rc == 0, rc
+    code = _cli_run(out, "fcfs", 20) + """
 import numba.np.arraymath as am
 print('blas probe', am._HAVE_BLAS, 'scipy.linalg' in sys.modules)
 import scipy.linalg  # importable again afterwards
