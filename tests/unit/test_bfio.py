@@ -421,3 +421,15 @@ def test_request_limited_filling_matches_its_documented_rule() -> None:
         for wg in (G, 8 * G):
             got = _solve_once(base, free, prompt, pred, NEG, False, 8, 0, 500, wg)
             np.testing.assert_array_equal(got, _lpt_reference(base, free, prompt, pred, wg))
+
+
+@pytest.mark.parametrize("span", [1, 2, 7, 3000, 2**20, 2**40, 2**53])
+def test_stable_argsort_is_numpys_stable_argsort(span: int) -> None:
+    """The fast solver's radix sort gives the permutation of numpy's stable sort (ties in index order),
+    including negative keys, many ties and the sizes 0, 1 and 2."""
+    from lbtheory.policies.bfio_fast import stable_argsort
+
+    rng = np.random.default_rng(span)
+    for n in (0, 1, 2, 3, 10, 1000, 5000):
+        keys = rng.integers(-(span // 2), span, n).astype(np.int64)
+        assert stable_argsort(keys).tolist() == np.argsort(keys, kind="stable").tolist()
