@@ -371,11 +371,52 @@ def bounds_registry_block(results_dir: Path) -> str:
     return "\n".join(lines)
 
 
-def prose_blocks(results_dir: Path) -> dict[str, str]:
-    """Every prose block of the README by name, from ``results_dir`` (``results/full``)."""
+def battery_breakdown(result: Mapping[str, Any], policy: str = "bfio") -> str:
+    """The battery by (G, H): per group of cells, ``policy``'s median paired ratios to ``bfio_paper``, how
+    many cells lose by more than 2% (on the point estimate and beyond the seeds' 95% interval, as
+    :func:`lbtheory.battery.worst_cells` counts them) and how the losing cells are diagnosed
+    (:func:`lbtheory.battery.diagnose`); then the same medians for the paper's objective in our solver."""
+    from collections import Counter
+
+    from lbtheory.battery import worst_cells
+
+    groups: dict[tuple[int, int], list[Mapping[str, Any]]] = {}
+    for c in result["cells"]:
+        groups.setdefault((c["cell"]["G"], c["cell"]["H"]), []).append(c)
+    lines = [f"By G and H (`{policy}` against `bfio_paper`; each row pools the workloads and both B):", "",
+             "| G | H | cells | median imbalance ratio | median energy/token ratio | worse > 2% | beyond the "
+             "95% interval | losing cells: solver / objective fault |",
+             "|---|---|---|---|---|---|---|---|"]
+    for (G, H), cells in sorted(groups.items()):
+        w = worst_cells(cells, policy, top=0)
+        if not w["cells_compared"]:
+            continue
+        diag = Counter(c.get("diagnosis", {}).get(policy, "not compared") for c in cells)
+        lines.append(f"| {G} | {H} | {w['cells_compared']} | {w['median']['imbalance']:.3f} | "
+                     f"{w['median']['energy_per_token']:.3f} | {w['cells_worse']} | {w['cells_worse_beyond_ci']} | "
+                     f"{diag['solver']} / {diag['objective']} |")
+    other = result.get("worst", {}).get("bfio_imbalance")
+    if other and policy != "bfio_imbalance":
+        lines += ["", f"The paper's objective in our solver (`bfio_imbalance`, `objective=\"imbalance\"`) over the "
+                  f"same {other['cells_compared']} cells: median imbalance ratio {other['median']['imbalance']:.3f}, "
+                  f"median energy/token ratio {other['median']['energy_per_token']:.3f}; worse by more than 2% in "
+                  f"{other['cells_worse']} cells ({other.get('cells_worse_beyond_ci', 'n/a')} beyond the interval)."]
+    return "\n".join(lines)
+
+
+def battery_block(results_dir: Path) -> str:
+    """The README's battery block: :func:`lbtheory.battery.readme_block` and, when the result exists, the
+    breakdown by G and H (:func:`battery_breakdown`)."""
     from lbtheory.battery import readme_block
 
-    return {"bfio": bfio_block(results_dir), "bfio-battery": readme_block(_load(results_dir, "bfio_battery")),
+    result = _load(results_dir, "bfio_battery")
+    head = readme_block(result)
+    return head if result is None else head + "\n\n" + battery_breakdown(result)
+
+
+def prose_blocks(results_dir: Path) -> dict[str, str]:
+    """Every prose block of the README by name, from ``results_dir`` (``results/full``)."""
+    return {"bfio": bfio_block(results_dir), "bfio-battery": battery_block(results_dir),
             "engine-speed": speed_block(results_dir),
             "conformance": conformance_block(results_dir), "c2-sweep": c2_block(results_dir),
             "reference-runs": reference_block(results_dir), "tier-time": tier_time_block(results_dir),

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from lbtheory.claims.prose import (
+    battery_breakdown,
     bfio_block,
     c2_block,
     conformance_block,
@@ -192,3 +193,25 @@ def test_defaults_bullet_counts_the_cells_where_an_option_does_worse() -> None:
             "window energy and 0 on whole-run energy per token") in text
     r["cells"][1]["changes_vs_fcfs"]["bfio age_credit=0.005"]["imbalance"][0] = -0.96  # now worse there too
     assert "in 2 of 2 cells on window imbalance" in defaults_bullet(r)
+
+
+def test_battery_breakdown_groups_cells_by_workers_and_horizon() -> None:
+    """Two groups worked by hand: (G = 16, H = 0) holds a loss beyond the noise (1.10 ± 0.01, diagnosed an
+    objective fault) and a win (0.90), so its median is 1.000 with one losing cell; (G = 64, H = 20) holds one
+    win within the noise; the paper-objective line quotes its own medians."""
+    def cell(G: int, H: int, imb: tuple[float, float], diagnosis: str) -> dict:
+        ref = {m: {"mean_ci95": (1.0, 0.0), "ratio_to_bfio_paper": (1.0, 0.0)} for m in ("imbalance", "energy_per_token")}
+        own = {"imbalance": {"mean_ci95": (1.0, 0.0), "ratio_to_bfio_paper": imb},
+               "energy_per_token": {"mean_ci95": (1.0, 0.0), "ratio_to_bfio_paper": (1.0, 0.0)}}
+        return {"cell": {"workload": "w", "G": G, "B": 16, "H": H}, "policies": {"bfio_paper": ref, "bfio": own},
+                "diagnosis": {"bfio": diagnosis}}
+
+    result = {"cells": [cell(64, 20, (0.95, 0.2), "none"), cell(16, 0, (1.10, 0.01), "objective"),
+                        cell(16, 0, (0.90, 0.0), "none")],
+              "worst": {"bfio_imbalance": {"cells_compared": 3, "cells_worse": 2, "cells_worse_beyond_ci": 1,
+                                           "median": {"imbalance": 1.25, "energy_per_token": 1.01}}}}
+    text = battery_breakdown(result)
+    rows = [line for line in text.splitlines() if line.startswith("| 16 ") or line.startswith("| 64 ")]
+    assert rows == ["| 16 | 0 | 2 | 1.000 | 1.000 | 1 | 1 | 0 / 1 |", "| 64 | 20 | 1 | 0.950 | 1.000 | 0 | 0 | 0 / 0 |"]
+    assert "median imbalance ratio 1.250, median energy/token ratio 1.010; worse by more than 2% in 2 cells " \
+           "(1 beyond the interval)" in text
