@@ -381,7 +381,7 @@ def battery_breakdown(result: Mapping[str, Any], policy: str = "bfio") -> str:
 
     from lbtheory.battery import worst_cells
 
-    groups: dict[tuple[int, int], list[Mapping[str, Any]]] = {}
+    groups: dict[tuple[int, int], list[dict[str, Any]]] = {}
     for c in result["cells"]:
         groups.setdefault((c["cell"]["G"], c["cell"]["H"]), []).append(c)
     lines = [f"By G and H (`{policy}` against `bfio_paper`; each row pools the workloads and both B; the last "
