@@ -1,5 +1,5 @@
 # lbtheory: make install | test | check | bench | reproduce [FULL=1] [BACKEND=dask SCHEDULER=tcp://host:8786]
-#           | provenance | paper
+#           | provenance | paper | rerun-full REFERENCE=DIR (every committed result, in three lanes)
 # Tiers: `make reproduce` writes the fast tier under results/fast/ (git-ignored: results, figures, macros);
 # `make reproduce FULL=1` writes the committed full tier (results/full/, paper/figures/, paper/variables/).
 PYTHON ?= python
@@ -15,7 +15,8 @@ export HYPOTHESIS_PROFILE ?= ci
 .PHONY: install test test-all lint types check bench reproduce reproduce-steps conformance baselines clean paper provenance \
 	readme compare reference_runs \
 	c1_idle c3_burstgpt c4_longbench c6_lookahead c7_scale energy_map production sustainable_rate \
-	bounds_sweep bound_search claims bfio_gap bfio_compare bfio_noise bench_bfio bfio_defaults bfio_battery
+	bounds_sweep bound_search claims bfio_gap bfio_compare bfio_noise bench_bfio bfio_defaults bfio_battery \
+	rerun-full lane-energy lane-battery lane-rest
 
 install:
 	$(PYTHON) -m pip install -e ".[dev]"
@@ -82,6 +83,29 @@ REFERENCE_PYTHON ?= $(PYTHON)
 reference_runs:
 	cd experiments && $(PYTHON) reference_runs.py --reference $(abspath $(REFERENCE)) \
 		--python $(REFERENCE_PYTHON) $(REFERENCE_FLAGS)
+
+# Every committed result at the current commit, for a change that makes them all stale (the engine, the
+# policies, the provenance code): three lanes at once (energy_map | bfio_battery | the rest, in order;
+# about 2 h on 2 cores), then the benchmarks alone on the quiet machine, the claims and README blocks, and
+# the strict provenance check. reference_runs and bench_cli's comparison need the authors' checkout.
+RERUN_REST := conformance baselines reference_runs c1_idle c3_burstgpt c4_longbench c6_lookahead c7_scale \
+	production sustainable_rate bounds_sweep bound_search bfio_gap bfio_compare bfio_noise bfio_defaults
+rerun-full:  ## REFERENCE=DIR [REFERENCE_PYTHON=...]: every committed result at this commit, then the check
+	@test -n "$(REFERENCE)" || { echo "rerun-full: give REFERENCE=DIR, a checkout of Echoscd/Load-Balancing-Release (for reference_runs and bench_cli)"; exit 2; }
+	@git diff --quiet HEAD -- lbtheory experiments || { echo "rerun-full: commit lbtheory/ and experiments/ first: results must come from committed code"; exit 2; }
+	@start=$$(date +%s); \
+	$(MAKE) -j3 --no-print-directory FULL=1 lane-energy lane-battery lane-rest && \
+	$(MAKE) --no-print-directory FULL=1 bench bench_bfio && \
+	(cd experiments && $(PYTHON) claims.py --full --readme >/dev/null) && \
+	$(MAKE) --no-print-directory provenance && \
+	echo "rerun-full: wall time $$(( $$(date +%s) - start )) s"
+
+lane-energy:
+	$(MAKE) -j1 --no-print-directory FULL=1 energy_map
+lane-battery:
+	$(MAKE) -j1 --no-print-directory FULL=1 bfio_battery
+lane-rest:
+	$(MAKE) -j1 --no-print-directory FULL=1 $(RERUN_REST)
 
 provenance:  ## fails when a committed result was written from a dirty tree or its hashes no longer match
 	$(PYTHON) -m lbtheory.provenance check --strict results/full
