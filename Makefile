@@ -88,8 +88,9 @@ reference_runs:
 # policies, the provenance code): three lanes at once (energy_map | bfio_battery | the rest, in order;
 # about 2 h on 2 cores), then the benchmarks alone on the quiet machine, the claims and README blocks, and
 # the strict provenance check. reference_runs and bench_cli's comparison need the authors' checkout.
-RERUN_REST := conformance baselines reference_runs c1_idle c3_burstgpt c4_longbench c6_lookahead c7_scale \
-	production sustainable_rate bounds_sweep bound_search bfio_gap bfio_compare bfio_noise bfio_defaults
+# The rest: every committed result file's stem (each is a target) but the two lanes, the benchmarks and
+# the claims, so a new committed result joins the rerun without editing this list.
+RERUN_REST := $(filter-out energy_map bfio_battery bench_% claims,$(basename $(notdir $(wildcard results/full/*.json))))
 rerun-full:  ## REFERENCE=DIR [REFERENCE_PYTHON=...]: every committed result at this commit, then the check
 	@test -n "$(REFERENCE)" || { echo "rerun-full: give REFERENCE=DIR, a checkout of Echoscd/Load-Balancing-Release (for reference_runs and bench_cli)"; exit 2; }
 	@git diff --quiet HEAD -- lbtheory experiments || { echo "rerun-full: commit lbtheory/ and experiments/ first: results must come from committed code"; exit 2; }
