@@ -70,6 +70,8 @@ def policies_for(cell: Cell, exact: bool = False) -> list[tuple[str, str, tuple[
         ("bfio_paper", "bfio_paper", (("horizon", H),)),
         ("bfio_imbalance", "bfio", (("horizon", H), ("objective", "imbalance"))),
     ]
+    if H > 0:  # the step-time objective without its discount (at H = 0 the two are the same policy)
+        out.append(("bfio_undiscounted", "bfio", (("horizon", H), ("discount", 1.0))))
     if exact:
         out.append(("bfio_exact", "bfio", (("horizon", H), ("solver", "exact"), ("time_limit_s", 10.0))))
     return out

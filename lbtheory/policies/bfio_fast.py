@@ -2,7 +2,10 @@
 
 It solves the program of :mod:`lbtheory.policies.bfio_problem` approximately. Notation: b_g(h) the base
 profile, c_j(h) = (s_j + h)·[h < ô_j] (nonzero for h < ℓ_j = min(ô_j, H+1)), C_j = Σ_h c_j(h),
-E(h) = max_g L̂_g(k+h) the predicted envelope, Φ = Σ_h [G·E(h) − Σ_g L̂_g(k+h)].
+E(h) = max_g L̂_g(k+h) the predicted envelope, Φ = Σ_h [G·E(h) − Σ_g L̂_g(k+h)]. The solver minimises
+the weighted form Ψ = Σ_h w_h [κG·E(h) − Σ_g L̂_g(k+h)] (κ the envelope weight, w_h the step weights of
+:func:`horizon_weights`; κ = 1 and w ≡ 1 give Φ), so every Φ below reads as that Ψ, every mass C_j as
+Σ_h w_h c_j(h), and every ΔΦ as the weighted sum of its steps' changes.
 
 1. **Filling** (m = min(Σ f, n) placements).
    - Slot-limited (m < n: the fill-all constraint fixes how many, the solver picks which): workers in
@@ -40,6 +43,10 @@ import numpy as np
 from lbtheory._jit import njit
 
 NEG = -(1 << 62)
+DISCOUNT_SCALE = 1024
+DISCOUNT_FLOOR = 16
+"""A discounted objective weighs step h by w_h = 16 + ⌊1024·γ^h⌋ (:func:`horizon_weights`): γ^h plus a
+floor of 1/64, so the far future still breaks the near future's ties."""
 _RADIX_BITS = 11
 _RADIX = 1 << _RADIX_BITS
 
@@ -227,6 +234,21 @@ def _neighbours(sorted_s, order, right, left, target, k, out):  # pragma: no cov
     return cnt
 
 
+def horizon_weights(horizon: int, discount: float) -> np.ndarray:
+    """The step weights w_h, h = 0..H, of the objective Ψ (int64, so Ψ stays exact).
+
+    w_h = 16 + ⌊1024·γ^h⌋ for a discount γ < 1: step h counts γ^h + 1/64 of a unit, so the next tens of
+    steps dominate and the rest of the horizon only breaks ties (on the battery, γ^h alone lost where a
+    long lookahead pays, at B = 16, and cutting the horizon where γ^h vanishes lost more); w ≡ 1 for
+    γ = 1 (the paper's sum); [1] for H = 0, whatever γ (the H = 0 objective is Imb(k) itself).
+    """
+    if horizon == 0:
+        return np.ones(1, np.int64)
+    if discount >= 1.0:
+        return np.ones(horizon + 1, np.int64)
+    return np.array([DISCOUNT_FLOOR + int(DISCOUNT_SCALE * discount**h) for h in range(horizon + 1)], np.int64)
+
+
 @njit(cache=True)
 def _working_copies(base, free, n):  # pragma: no cover - compiled
     """(a copy of the profile b_g(h), a copy of the free slots q_g, m = min(Σ_g q_g, n) requests to place)."""
@@ -237,17 +259,30 @@ def _working_copies(base, free, n):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _prepare(prompt, pred, h1):  # pragma: no cover - compiled
+def _weight_sums(wh):  # pragma: no cover - compiled
+    """Prefix sums W(ℓ) = Σ_{h<ℓ} w_h and V(ℓ) = Σ_{h<ℓ} w_h·h, ℓ = 0..H+1, so that a request's weighted
+    mass Σ_{h<ℓ} w_h (s + h) = s·W(ℓ) + V(ℓ) costs O(1) (for w ≡ 1: ℓ·s + ℓ(ℓ − 1)/2)."""
+    sw = np.zeros(wh.size + 1, np.int64)
+    shw = np.zeros(wh.size + 1, np.int64)
+    for h in range(wh.size):
+        sw[h + 1] = sw[h] + wh[h]
+        shw[h + 1] = shw[h] + wh[h] * h
+    return sw, shw
+
+
+@njit(cache=True)
+def _prepare(prompt, pred, wh):  # pragma: no cover - compiled
     """What every filling of one epoch shares (computed once per epoch, not per level): each request's
-    length ℓ_j = min(ô_j, H+1) and mass C_j = ℓ_j·s_j + ℓ_j(ℓ_j − 1)/2 over the horizon, the prompt order,
-    the sorted prompts and each request's rank in that order."""
+    length ℓ_j = min(ô_j, H+1) and weighted mass C_j = Σ_h w_h c_j(h) over the horizon (H + 1 = the
+    number of weights), the prompt order, the sorted prompts and each request's rank in that order."""
     n = prompt.size
+    sw, shw = _weight_sums(wh)
     length = np.empty(n, np.int64)
     area = np.empty(n, np.int64)
     for j in range(n):
-        ln = min(pred[j], h1)
+        ln = min(pred[j], wh.size)
         length[j] = ln
-        area[j] = ln * prompt[j] + ln * (ln - 1) // 2
+        area[j] = prompt[j] * sw[ln] + shw[ln]
     order = stable_argsort(prompt)
     sorted_s = prompt[order].astype(np.float64)
     rank = np.empty(n, np.int64)  # position of each request in prompt order
@@ -257,7 +292,7 @@ def _prepare(prompt, pred, h1):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, budget, wg, deepest=False,
+def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, budget, wg, wh, deepest=False,
                 bonus=None):  # pragma: no cover
     """One filling (gaps measured to max(E(h), lift); workers by gap per slot, largest first, or smallest
     first when ``reverse``; by the whole gap instead of the gap per slot when ``deepest``) and its local
@@ -265,13 +300,13 @@ def _solve_once(base, free, prompt, pred, lift, reverse, k_cand, max_passes, bud
     admitting request j (the objective becomes Ψ − Σ_j x_j β_j)."""
     n = prompt.size
     bon = np.zeros(n, np.int64) if bonus is None else bonus
-    length, area, order, sorted_s, rank = _prepare(prompt, pred, base.shape[1])
-    return _solve_prepared(base, free, prompt, pred, lift, reverse, k_cand, max_passes, budget, wg, deepest,
-                           bon, length, area, order, sorted_s, rank)
+    length, area, order, sorted_s, rank = _prepare(prompt, pred, wh)
+    return _solve_prepared(base, free, prompt, pred, lift, reverse, k_cand, max_passes, budget, wg, wh,
+                           deepest, bon, length, area, order, sorted_s, rank)
 
 
 @njit(cache=True)
-def _solve_prepared(base, free, prompt, pred, lift, reverse, k_cand, max_passes, budget, wg, deepest, bon,
+def _solve_prepared(base, free, prompt, pred, lift, reverse, k_cand, max_passes, budget, wg, wh, deepest, bon,
                     length, area, order, sorted_s, rank):  # pragma: no cover - compiled
     """:func:`_solve_once` with the epoch's shared arrays (:func:`_prepare`) given."""
     G, H1 = base.shape
@@ -324,7 +359,7 @@ def _solve_prepared(base, free, prompt, pred, lift, reverse, k_cand, max_passes,
                             have += 1
                         d = prompt[j] + h - share[h]
                         if d > 0:
-                            over += d
+                            over += d * wh[h]
                             score = wg * over - area[j] - bon[j]
                             # the score only grows with h: stop once this candidate cannot win
                             if bj >= 0 and (score > bscore or (score == bscore and j > bj)):
@@ -360,13 +395,13 @@ def _solve_prepared(base, free, prompt, pred, lift, reverse, k_cand, max_passes,
             for r in range(n_open):
                 g = open_w[r]
                 o0 = load[g, 0] + prompt[j] - env[0]
-                if bg >= 0 and wg * max(o0, 0) >= bo:
+                if bg >= 0 and wg * wh[0] * max(o0, 0) >= bo:
                     break
                 ov = 0
                 for h in range(length[j]):
                     v = load[g, h] + prompt[j] + h
                     if v > env[h]:
-                        ov += wg * (v - env[h])
+                        ov += wg * wh[h] * (v - env[h])
                 if bg < 0 or ov < bo:
                     bg, bo, br = g, ov, r
                 if bo == 0:
@@ -390,24 +425,24 @@ def _solve_prepared(base, free, prompt, pred, lift, reverse, k_cand, max_passes,
                     r += 1
                 open_w[r] = bg
 
-    return _polish_prepared(base, free, prompt, pred, assign, k_cand, max_passes, budget, wg, bon, length, order,
-                            sorted_s)
+    return _polish_prepared(base, free, prompt, pred, assign, k_cand, max_passes, budget, wg, wh, bon, length,
+                            order, sorted_s)
 
 
 @njit(cache=True)
-def _polish(base, free, prompt, pred, start, k_cand, max_passes, budget, wg, bonus=None):  # pragma: no cover
+def _polish(base, free, prompt, pred, start, k_cand, max_passes, budget, wg, wh, bonus=None):  # pragma: no cover
     """Local search on the exact ΔΦ (step 2 of the module docstring) from the feasible ``start``.
 
     Returns a new assignment whose Φ is never above ``start``'s: every accepted move lowers Φ.
     """
     bon = np.zeros(prompt.size, np.int64) if bonus is None else bonus
-    length, _, order, sorted_s, _ = _prepare(prompt, pred, base.shape[1])
-    return _polish_prepared(base, free, prompt, pred, start, k_cand, max_passes, budget, wg, bon, length, order,
-                            sorted_s)
+    length, _, order, sorted_s, _ = _prepare(prompt, pred, wh)
+    return _polish_prepared(base, free, prompt, pred, start, k_cand, max_passes, budget, wg, wh, bon, length,
+                            order, sorted_s)
 
 
 @njit(cache=True)
-def _polish_prepared(base, free, prompt, pred, start, k_cand, max_passes, budget, wg, bon, length, order,
+def _polish_prepared(base, free, prompt, pred, start, k_cand, max_passes, budget, wg, wh, bon, length, order,
                      sorted_s):  # pragma: no cover - compiled
     """:func:`_polish` with the epoch's shared arrays (:func:`_prepare`) given."""
     G, H1 = base.shape
@@ -461,7 +496,7 @@ def _polish_prepared(base, free, prompt, pred, start, k_cand, max_passes, budget
                         new = old - _c(prompt, length, j, h) + _c(prompt, length, j2, h)
                         o = _oth1(h, g, tv, tg)
                         mx = o if o > new else new
-                        d += wg * (mx - tv[h, 0]) - (new - old)
+                        d += wh[h] * (wg * (mx - tv[h, 0]) - (new - old))
                     evals += 1
                     if d < bd:
                         bj, bd = j2, d
@@ -505,7 +540,7 @@ def _polish_prepared(base, free, prompt, pred, start, k_cand, max_passes, budget
                     cj2 = _c(prompt, length, j2, h)
                     n1 = load[g1, h] - cj + cj2
                     n2 = load[g2, h] - cj2 + cj
-                    d += wg * (_pair_max(h, g1, g2, n1, n2, tv, tg) - tv[h, 0])
+                    d += wh[h] * wg * (_pair_max(h, g1, g2, n1, n2, tv, tg) - tv[h, 0])
                 evals += 1
                 if d < bd:
                     bj, bd = j2, d
@@ -519,7 +554,7 @@ def _polish_prepared(base, free, prompt, pred, start, k_cand, max_passes, budget
                         cj = _c(prompt, length, j, h)
                         n1 = load[g1, h] - cj
                         n2 = load[g2, h] + cj
-                        d += wg * (_pair_max(h, g1, g2, n1, n2, tv, tg) - tv[h, 0])
+                        d += wh[h] * wg * (_pair_max(h, g1, g2, n1, n2, tv, tg) - tv[h, 0])
                     evals += 1
                     if d < bd:
                         bg, bd = g2, d
@@ -554,13 +589,14 @@ def _polish_prepared(base, free, prompt, pred, start, k_cand, max_passes, budget
 @njit(cache=True)
 def phi(base, prompt, pred, assign):  # pragma: no cover - compiled
     """Φ = Σ_h [G·max_g L̂_g(k+h) − Σ_g L̂_g(k+h)] of an assignment (exact, int64)."""
-    return phi_weighted(base, prompt, pred, assign, base.shape[0])
+    return phi_weighted(base, prompt, pred, assign, base.shape[0], np.ones(base.shape[1], np.int64))
 
 
 @njit(cache=True)
-def phi_weighted(base, prompt, pred, assign, wg):  # pragma: no cover - compiled
-    """Ψ = Σ_h [w·max_g L̂_g(k+h) − Σ_g L̂_g(k+h)] (exact, int64): the envelope weighted by w = κ·G, κ >= 1
-    (κ = 1: the paper's Φ; larger κ: the predicted step times Σ_h max_g L̂_g first, admitted mass second)."""
+def phi_weighted(base, prompt, pred, assign, wg, wh):  # pragma: no cover - compiled
+    """Ψ = Σ_h w_h [w·max_g L̂_g(k+h) − Σ_g L̂_g(k+h)] (exact, int64): the envelope weighted by w = κ·G,
+    κ >= 1 (κ = 1: the paper's Φ; larger κ: the predicted step times Σ_h max_g L̂_g first, admitted mass
+    second), step h weighted by w_h (:func:`horizon_weights`; ``base`` has one column per weight)."""
     G, H1 = base.shape
     load = base.copy()
     for j in range(prompt.size):
@@ -576,14 +612,14 @@ def phi_weighted(base, prompt, pred, assign, wg):  # pragma: no cover - compiled
             sm += load[g, h]
             if load[g, h] > mx:
                 mx = load[g, h]
-        tot += wg * mx - sm
+        tot += wh[h] * (wg * mx - sm)
     return tot
 
 
 @njit(cache=True)
-def _psi(base, prompt, pred, assign, wg, bon):  # pragma: no cover - compiled
+def _psi(base, prompt, pred, assign, wg, wh, bon):  # pragma: no cover - compiled
     """Ψ − Σ_j x_j β_j (:func:`phi_weighted` less the admission credits)."""
-    v = phi_weighted(base, prompt, pred, assign, wg)
+    v = phi_weighted(base, prompt, pred, assign, wg, wh)
     for j in range(assign.size):
         if assign[j] >= 0:
             v -= bon[j]
@@ -591,7 +627,7 @@ def _psi(base, prompt, pred, assign, wg, bon):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg, deepest=False,
+def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg, wh, deepest=False,
                 bonus=None):  # pragma: no cover
     """An assignment (window position -> worker or -1) for the BF-IO program; see the module docstring.
 
@@ -609,9 +645,9 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, 
     G = base.shape[0]
     n = prompt.size
     bon = np.zeros(n, np.int64) if bonus is None else bonus
-    prep = _prepare(prompt, pred, base.shape[1])
-    best = _solve_prepared(base, free, prompt, pred, NEG, False, k_cand, max_passes, budget, wg, deepest, bon,
-                           *prep)
+    prep = _prepare(prompt, pred, wh)
+    best = _solve_prepared(base, free, prompt, pred, NEG, False, k_cand, max_passes, budget, wg, wh, deepest,
+                           bon, *prep)
     F = 0
     for g in range(G):
         F += free[g]
@@ -620,10 +656,10 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, 
         return best
     best_phi = -1
     if restarts > 0:
-        best_phi = _psi(base, prompt, pred, best, wg, bon)
-        cand = _solve_prepared(base, free, prompt, pred, NEG, True, k_cand, max_passes, budget, wg, deepest, bon,
-                               *prep)
-        c = _psi(base, prompt, pred, cand, wg, bon)
+        best_phi = _psi(base, prompt, pred, best, wg, wh, bon)
+        cand = _solve_prepared(base, free, prompt, pred, NEG, True, k_cand, max_passes, budget, wg, wh, deepest,
+                               bon, *prep)
+        c = _psi(base, prompt, pred, cand, wg, wh, bon)
         if c < best_phi:
             best, best_phi = cand, c
     e0 = base[0, 0]
@@ -643,28 +679,30 @@ def fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, 
             continue
         last = w
         if best_phi < 0:
-            best_phi = _psi(base, prompt, pred, best, wg, bon)
-        cand = _solve_prepared(base, free, prompt, pred, w, False, k_cand, max_passes, budget, wg, deepest, bon,
-                               *prep)
-        c = _psi(base, prompt, pred, cand, wg, bon)
+            best_phi = _psi(base, prompt, pred, best, wg, wh, bon)
+        cand = _solve_prepared(base, free, prompt, pred, w, False, k_cand, max_passes, budget, wg, wh, deepest,
+                               bon, *prep)
+        c = _psi(base, prompt, pred, cand, wg, wh, bon)
         if c < best_phi:
             best, best_phi = cand, c
     return best
 
 
 @njit(cache=True)
-def age_credits(ids, prompt, pred, h1, lam):  # pragma: no cover - compiled
+def age_credits(ids, prompt, pred, wh, lam):  # pragma: no cover - compiled
     """β_j = ⌊λ·o_j·C_j⌋ for the window (ids in arrival order): o_j = (i_max − i_j) − (n − 1 − j) later
-    arrivals admitted before j, C_j = ℓ_j·s_j + ℓ_j(ℓ_j − 1)/2 with ℓ_j = min(ô_j, h1)."""
+    arrivals admitted before j, C_j = Σ_{h<ℓ_j} w_h (s_j + h) its mass in the objective's weights (for
+    w ≡ 1, C_j = ℓ_j·s_j + ℓ_j(ℓ_j − 1)/2), ℓ_j = min(ô_j, H + 1), H + 1 the number of weights."""
     n = ids.size
     out = np.zeros(n, np.int64)
     if n == 0:
         return out
     last = ids[n - 1]
+    sw, shw = _weight_sums(wh)
     for j in range(n):
         o = (last - ids[j]) - (n - 1 - j)
-        ln = min(pred[j], h1)
-        out[j] = np.int64(np.floor(lam * o * (ln * prompt[j] + ln * (ln - 1) // 2)))
+        ln = min(pred[j], wh.size)
+        out[j] = np.int64(np.floor(lam * o * (prompt[j] * sw[ln] + shw[ln])))
     return out
 
 
@@ -721,7 +759,7 @@ def sorted_greedy_assign(base, free, prompt, chosen):  # pragma: no cover - comp
 
 
 @njit(cache=True)
-def guard(base, free, prompt, pred, primary, k_cand, max_passes, budget, wg, wg_guard, every_epoch,
+def guard(base, free, prompt, pred, primary, k_cand, max_passes, budget, wg, wg_guard, wh, every_epoch,
           bonus=None):  # pragma: no cover - compiled
     """``primary``, or a certified construction where that one is better on the guard's measure.
 
@@ -744,7 +782,7 @@ def guard(base, free, prompt, pred, primary, k_cand, max_passes, budget, wg, wg_
         for g in range(free.size):
             if base[g, 0] != 0:
                 return best
-    best_val = phi_weighted(base, prompt, pred, best, wg_guard)
+    best_val = phi_weighted(base, prompt, pred, best, wg_guard, wh)
     n = prompt.size
     F = 0
     for g in range(free.size):
@@ -753,19 +791,19 @@ def guard(base, free, prompt, pred, primary, k_cand, max_passes, budget, wg, wg_
     fc = fcfs_assign(free, n)
     sg = sorted_greedy_assign(base, free, prompt, np.arange(m))
     for cand in (sg, fc):
-        c = phi_weighted(base, prompt, pred, cand, wg_guard)
+        c = phi_weighted(base, prompt, pred, cand, wg_guard, wh)
         if c < best_val:
             best, best_val = cand, c
-            polished = _polish(base, free, prompt, pred, cand, k_cand, max_passes, budget, wg, bonus)
-            v = phi_weighted(base, prompt, pred, polished, wg_guard)
+            polished = _polish(base, free, prompt, pred, cand, k_cand, max_passes, budget, wg, wh, bonus)
+            v = phi_weighted(base, prompt, pred, polished, wg_guard, wh)
             if v <= c:
                 best, best_val = polished, v
     return best
 
 
 @njit(cache=True)
-def safe_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg, wg_guard, every_epoch,
+def safe_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg, wg_guard, wh, every_epoch,
                 deepest=False, bonus=None):  # pragma: no cover - compiled
     """:func:`fast_assign`, then :func:`guard`: never worse than the two certified constructions."""
-    best = fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg, deepest, bonus)
-    return guard(base, free, prompt, pred, best, k_cand, max_passes, budget, wg, wg_guard, every_epoch, bonus)
+    best = fast_assign(base, free, prompt, pred, k_cand, max_passes, budget, restarts, wg, wh, deepest, bonus)
+    return guard(base, free, prompt, pred, best, k_cand, max_passes, budget, wg, wg_guard, wh, every_epoch, bonus)

@@ -144,11 +144,12 @@ def test_guard_replaces_a_bad_primary_only_where_it_applies() -> None:
     pred = np.ones(4, np.int64)
     bad = np.array([0, 0, 1, 1], np.int64)
     refill = np.zeros((2, 1), np.int64)
-    fixed = guard(refill, free, prompt, pred, bad, 8, 4, 500, 2, 2, False)
+    one_step = np.ones(1, np.int64)  # H = 0: one step weight
+    fixed = guard(refill, free, prompt, pred, bad, 8, 4, 500, 2, 2, one_step, False)
     assert phi(refill, prompt, pred, fixed) < phi(refill, prompt, pred, bad)
     busy = np.array([[5], [5]], np.int64)
-    np.testing.assert_array_equal(guard(busy, free, prompt, pred, bad, 8, 4, 500, 2, 2, False), bad)
-    assert phi(busy, prompt, pred, guard(busy, free, prompt, pred, bad, 8, 4, 500, 2, 2, True)) < phi(
+    np.testing.assert_array_equal(guard(busy, free, prompt, pred, bad, 8, 4, 500, 2, 2, one_step, False), bad)
+    assert phi(busy, prompt, pred, guard(busy, free, prompt, pred, bad, 8, 4, 500, 2, 2, one_step, True)) < phi(
         busy, prompt, pred, bad)
     np.testing.assert_array_equal(fcfs_assign(free, 4), [0, 0, 1, 1])
 
@@ -228,7 +229,9 @@ def test_battery_cell_end_to_end() -> None:
     for label, spec in cell_specs(cell, [1, 2]):
         per.setdefault(label, []).append(run_with_objective(spec))
     s = summarize_cell(per)
-    assert set(s["policies"]) == {"fcfs", "jsq_tokens", "bfio", "bfio_paper", "bfio_imbalance"}
+    assert set(s["policies"]) == {"fcfs", "jsq_tokens", "bfio", "bfio_paper", "bfio_imbalance", "bfio_undiscounted"}
+    assert {label for label, _ in cell_specs(Cell("minority_long", 2, 4, 0, 300), [1])} == {
+        "fcfs", "jsq_tokens", "bfio", "bfio_paper", "bfio_imbalance"}  # H = 0: no discount to remove
     assert s["policies"]["bfio_paper"]["imbalance"]["ratio_to_bfio_paper"][0] == pytest.approx(1.0)
     assert s["policies"]["bfio"]["same_epoch_objective"]["shadow"] == "bfio_paper"
     assert "same_epoch_objective" not in s["policies"]["fcfs"]

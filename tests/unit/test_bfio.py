@@ -376,23 +376,25 @@ def test_engine_base_profile_matches_the_list_of_active_requests() -> None:
     assert check.epochs > 100 and check.overdue > 0
 
 
-def _lpt_reference(base, free, prompt, pred, wg):  # type: ignore[no-untyped-def]
-    """The request-limited filling as documented, in plain Python: requests by C_j descending (stable),
-    each to the worker with a free slot of least exact ΔΦ = w·Σ_h max(0, L̂_g(k+h) + c_j(h) − E(h)) − C_j,
-    ties to the least loaded at h = 0, then the lowest index."""
+def _lpt_reference(base, free, prompt, pred, wg, wh):  # type: ignore[no-untyped-def]
+    """The request-limited filling as documented, in plain Python: requests by C_j = Σ_h w_h c_j(h)
+    descending (stable), each to the worker with a free slot of least exact
+    ΔΨ = Σ_h w_h [w·max(0, L̂_g(k+h) + c_j(h) − E(h)) − c_j(h)], ties to the least loaded at h = 0, then the
+    lowest index."""
     G, H1 = base.shape
     load = base.astype(np.int64).copy()
     env = load.max(axis=0)
     q = free.astype(np.int64).copy()
     length = np.minimum(pred, H1)
-    area = length * prompt + length * (length - 1) // 2
+    area = np.array([sum(int(wh[h]) * (int(prompt[j]) + h) for h in range(length[j])) for j in range(prompt.size)])
     assign = np.full(prompt.size, -1, np.int64)
     for j in np.argsort(-area, kind="mergesort"):
         best = None
         for g in range(G):
             if q[g] <= 0:
                 continue
-            d = sum(wg * max(0, load[g, h] + prompt[j] + h - env[h]) - (prompt[j] + h) for h in range(length[j]))
+            d = sum(wh[h] * (wg * max(0, load[g, h] + prompt[j] + h - env[h]) - (prompt[j] + h))
+                    for h in range(length[j]))
             key = (d, load[g, 0], g)
             if best is None or key < best:
                 best = key
@@ -407,7 +409,8 @@ def _lpt_reference(base, free, prompt, pred, wg):  # type: ignore[no-untyped-def
 
 def test_request_limited_filling_matches_its_documented_rule() -> None:
     """The compiled filling (which scans workers in tie order and stops early) gives exactly the
-    assignment of the plain rule, on random request-limited epochs, for κ = 1 and κ = 8."""
+    assignment of the plain rule, on random request-limited epochs, for κ = 1 and κ = 8, with equal step
+    weights and with random decreasing ones (a discounted objective)."""
     from lbtheory.policies.bfio_fast import NEG, _solve_once
 
     rng = np.random.default_rng(0)
@@ -418,9 +421,11 @@ def test_request_limited_filling_matches_its_documented_rule() -> None:
         free[0] += max(0, n - int(free.sum()))
         prompt = rng.integers(1, 100, n).astype(np.int64)
         pred = rng.integers(1, 9, n).astype(np.int64)
+        decreasing = np.sort(rng.integers(1, 50, H1))[::-1].astype(np.int64)
         for wg in (G, 8 * G):
-            got = _solve_once(base, free, prompt, pred, NEG, False, 8, 0, 500, wg)
-            np.testing.assert_array_equal(got, _lpt_reference(base, free, prompt, pred, wg))
+            for wh in (np.ones(H1, np.int64), decreasing):
+                got = _solve_once(base, free, prompt, pred, NEG, False, 8, 0, 500, wg, wh)
+                np.testing.assert_array_equal(got, _lpt_reference(base, free, prompt, pred, wg, wh))
 
 
 @pytest.mark.parametrize("span", [1, 2, 7, 3000, 2**20, 2**40, 2**53])

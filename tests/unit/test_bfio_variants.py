@@ -16,7 +16,7 @@ def overtaken(ids: np.ndarray) -> list[int]:
     from lbtheory.policies.bfio_fast import age_credits
 
     ones = np.ones(ids.size, np.int64)
-    return age_credits(np.asarray(ids, np.int64), ones, ones, 1, 1.0).tolist()
+    return age_credits(np.asarray(ids, np.int64), ones, ones, np.ones(1, np.int64), 1.0).tolist()
 
 
 def test_overtaken_counts_by_hand() -> None:
@@ -44,9 +44,10 @@ def test_compiled_age_credits_by_hand() -> None:
 
     ids = np.array([2, 3, 7, 8, 12])
     assert overtaken(ids) == [6, 6, 3, 3, 0]
-    got = age_credits(ids, np.array([10, 400, 7, 90, 5]), np.array([1, 9, 2, 4, 6]), 4, 0.01)
+    got = age_credits(ids, np.array([10, 400, 7, 90, 5]), np.array([1, 9, 2, 4, 6]), np.ones(4, np.int64), 0.01)
     assert got.tolist() == [0, 96, 0, 10, 0]
-    assert age_credits(np.array([], np.int64), np.array([], np.int64), np.array([], np.int64), 1, 0.5).size == 0
+    empty = np.array([], np.int64)
+    assert age_credits(empty, empty, empty, np.ones(1, np.int64), 0.5).size == 0
 
 
 def test_proportional_spare_slots_fill_workers_evenly() -> None:
@@ -104,3 +105,64 @@ def test_options_validate() -> None:
         BFIOConfig(admit="lifo")  # type: ignore[arg-type]
     d = BFIO().describe()
     assert d["spare_slots"] == "proportional" and d["age_credit"] == 0.0
+
+
+def test_horizon_weights_by_hand() -> None:
+    """w_h = 16 + ⌊1024·γ^h⌋ for γ < 1 (γ = 0.5: 1040, 528, 272, 144), ones for γ = 1, [1] at H = 0."""
+    from lbtheory.policies.bfio_fast import horizon_weights
+
+    assert horizon_weights(3, 0.5).tolist() == [1040, 528, 272, 144]
+    assert horizon_weights(2, 1.0).tolist() == [1, 1, 1]
+    assert horizon_weights(0, 0.5).tolist() == [1]
+    far = horizon_weights(140, 0.86)
+    assert far[0] == 1040 and far[-1] == 16 and np.all(np.diff(far) <= 0)
+
+
+def test_discount_weights_the_steps_of_the_objective() -> None:
+    """phi_weighted with step weights is Σ_h w_h [w·max_g L̂_g − Σ_g L̂_g], recomputed in plain Python."""
+    from lbtheory.policies.bfio_fast import phi_weighted
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        G, H1, n = int(rng.integers(1, 6)), int(rng.integers(1, 6)), int(rng.integers(1, 12))
+        base = rng.integers(0, 200, (G, H1)).astype(np.int64)
+        prompt = rng.integers(1, 90, n).astype(np.int64)
+        pred = rng.integers(1, 8, n).astype(np.int64)
+        assign = rng.integers(-1, G, n).astype(np.int64)
+        wh = rng.integers(1, 40, H1).astype(np.int64)
+        wg = int(rng.integers(1, 20))
+        load = base.copy()
+        for j in range(n):
+            for h in range(min(pred[j], H1)):
+                if assign[j] >= 0:
+                    load[assign[j], h] += prompt[j] + h
+        want = sum(int(wh[h]) * (wg * int(load[:, h].max()) - int(load[:, h].sum())) for h in range(H1))
+        assert phi_weighted(base, prompt, pred, assign, wg, wh) == want
+
+
+def test_discount_is_validated_and_leaves_h0_alone() -> None:
+    """γ must lie in (0, 1]; the objective's γ is the default; at H = 0 γ changes no decision."""
+    with pytest.raises(ConfigError, match="discount"):
+        BFIOConfig(discount=0.0)
+    with pytest.raises(ConfigError, match="discount"):
+        BFIOConfig(discount=1.5)
+    assert BFIOConfig().gamma == 0.86 and BFIOConfig(objective="imbalance").gamma == 1.0
+    assert BFIOConfig(discount=0.5).gamma == 0.5
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        G, n = int(rng.integers(2, 6)), int(rng.integers(2, 20))
+        P = EpochProblem.from_arrays(loads=rng.integers(0, 500, G), free=rng.integers(0, 4, G),
+                                     prompt=rng.integers(1, 300, n))
+        np.testing.assert_array_equal(solve_fast(P, BFIOConfig(discount=0.3)), solve_fast(P, BFIOConfig()))
+
+
+def test_weighted_masses_by_hand() -> None:
+    """C_j = Σ_{h<ℓ_j} w_h (s_j + h) from the prefix sums: w = (4, 2, 1), s = 10, ℓ = 3: 40 + 22 + 12 = 74;
+    ℓ = min(ô = 1, 3) = 1: 40. The compiled credits with λ = 1 and o = (1, 0) give (74, 0)."""
+    from lbtheory.policies.bfio_fast import _prepare, age_credits
+
+    wh = np.array([4, 2, 1], np.int64)
+    _, area, _, _, _ = _prepare(np.array([10, 10], np.int64), np.array([5, 1], np.int64), wh)
+    assert area.tolist() == [74, 40]
+    got = age_credits(np.array([0, 2], np.int64), np.array([10, 10], np.int64), np.array([5, 1], np.int64), wh, 1.0)
+    assert got.tolist() == [74, 0]
