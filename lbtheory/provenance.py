@@ -292,8 +292,8 @@ def write_csv(path: Path, header: Sequence[str], columns: Iterable[Any]) -> None
         if cols and all(c.ndim == 1 and c.dtype.kind in "biuf" for c in cols):
             if len({c.shape[0] for c in cols}) > 1:
                 raise ValueError(f"{path}: columns of unequal length {[c.shape[0] for c in cols]}")
-            text = [list(map(str, c.tolist())) for c in cols]
-            fh.write("".join([",".join(row) + "\r\n" for row in zip(*text, strict=True)]))
+            row = ",".join(["{}"] * len(cols)) + "\r\n"  # "{}" formats a Python number as str() does
+            fh.write("".join(map(row.format, *(c.tolist() for c in cols))))
         else:
             w.writerows(zip(*(c.tolist() for c in cols), strict=True))
 
