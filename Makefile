@@ -78,7 +78,7 @@ readme:  ## rewrite README.md's generated blocks from results/full
 	cd experiments && $(PYTHON) claims.py --full --readme
 
 # results/full/reference_runs.json from a checkout of the authors' simulator:
-#   make reference_runs REFERENCE=DIR [REFERENCE_PYTHON=python-with-pandas-joblib-tqdm] [REFERENCE_FLAGS=...]
+#   make reference_runs REFERENCE=DIR [REFERENCE_PYTHON=python-with-pandas-matplotlib-joblib-tqdm] [REFERENCE_FLAGS=...]
 REFERENCE_PYTHON ?= $(PYTHON)
 reference_runs:
 	cd experiments && $(PYTHON) reference_runs.py --reference $(abspath $(REFERENCE)) \
@@ -94,6 +94,7 @@ RERUN_REST := $(filter-out energy_map bfio_battery bench_% claims,$(basename $(n
 rerun-full:  ## REFERENCE=DIR [REFERENCE_PYTHON=...]: every committed result at this commit, then the check
 	@test -n "$(REFERENCE)" || { echo "rerun-full: give REFERENCE=DIR, a checkout of Echoscd/Load-Balancing-Release (for reference_runs and bench_cli)"; exit 2; }
 	@git diff --quiet HEAD -- lbtheory experiments || { echo "rerun-full: commit lbtheory/ and experiments/ first: results must come from committed code"; exit 2; }
+	@$(REFERENCE_PYTHON) -c "import numpy, pandas, matplotlib, joblib, tqdm" 2>/dev/null || { echo "rerun-full: $(REFERENCE_PYTHON) cannot import what the authors' simulator needs (numpy, pandas, matplotlib, joblib, tqdm: pip install -r $(REFERENCE)/requirements.txt); give REFERENCE_PYTHON=..."; exit 2; }
 	@start=$$(date +%s); \
 	$(MAKE) -j3 --no-print-directory FULL=1 lane-energy lane-battery lane-rest && \
 	$(MAKE) --no-print-directory FULL=1 bench bench_bfio && \

@@ -371,41 +371,52 @@ def bounds_registry_block(results_dir: Path) -> str:
     return "\n".join(lines)
 
 
+BATTERY_VARIANTS = (("bfio_undiscounted", "the step-time objective without its discount, `discount=1.0`; H > 0 only"),
+                    ("bfio_imbalance", "the paper's objective in our solver, `objective=\"imbalance\"`"))
+"""The battery's other BF-IO variants the README sets beside ``bfio``: (policy name, what it is)."""
+
+
 def battery_breakdown(result: Mapping[str, Any], policy: str = "bfio") -> str:
     """The battery by (G, H): per group of cells, ``policy``'s median paired ratios to ``bfio_paper``, how
     many cells lose by more than 2% (on the point estimate and beyond the seeds' 95% interval, as
     :func:`lbtheory.battery.worst_cells` counts them) and how the losing cells are diagnosed
-    (:func:`lbtheory.battery.diagnose`), beside the median and the losing cells of the paper's objective in our
-    solver (``bfio_imbalance``); then that policy's medians over every cell."""
+    (:func:`lbtheory.battery.diagnose`), beside the median and the losing cells of each of
+    :data:`BATTERY_VARIANTS` in the same cells ("–" where it did not run); then each variant's medians over
+    every cell it ran in."""
     from collections import Counter
 
     from lbtheory.battery import worst_cells
 
+    variants = [(name, what) for name, what in BATTERY_VARIANTS if name != policy]
     groups: dict[tuple[int, int], list[dict[str, Any]]] = {}
     for c in result["cells"]:
         groups.setdefault((c["cell"]["G"], c["cell"]["H"]), []).append(c)
+    extra_head = "".join(f" `{n}`: median imbalance ratio | `{n}`: worse > 2% |" for n, _ in variants)
     lines = [f"By G and H (`{policy}` against `bfio_paper`; each row pools the workloads and both B; the last "
-             "two columns are the paper's objective in our solver, `bfio_imbalance`, in the same cells):", "",
+             f"columns are, in the same cells, {' and '.join(f'`{n}` ({what})' for n, what in variants)}):", "",
              "| G | H | cells | median imbalance ratio | median energy/token ratio | worse > 2% | beyond the "
-             "95% interval | losing cells: solver / objective fault | `bfio_imbalance`: median imbalance ratio "
-             "| `bfio_imbalance`: worse > 2% |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "95% interval | losing cells: solver / objective fault |" + extra_head,
+             "|---|---|---|---|---|---|---|---|" + "---|---|" * len(variants)]
     for (G, H), cells in sorted(groups.items()):
         w = worst_cells(cells, policy, top=0)
         if not w["cells_compared"]:
             continue
         diag = Counter(c.get("diagnosis", {}).get(policy, "not compared") for c in cells)
-        p = worst_cells(cells, "bfio_imbalance", top=0)
-        paper_obj = (f"{p['median']['imbalance']:.3f} | {p['cells_worse']}" if p["cells_compared"] else "– | –")
+        cols = []
+        for name, _ in variants:
+            p = worst_cells(cells, name, top=0)
+            cols.append(f" {p['median']['imbalance']:.3f} | {p['cells_worse']} |" if p["cells_compared"]
+                        else " – | – |")
         lines.append(f"| {G} | {H} | {w['cells_compared']} | {w['median']['imbalance']:.3f} | "
                      f"{w['median']['energy_per_token']:.3f} | {w['cells_worse']} | {w['cells_worse_beyond_ci']} | "
-                     f"{diag['solver']} / {diag['objective']} | {paper_obj} |")
-    other = result.get("worst", {}).get("bfio_imbalance")
-    if other and policy != "bfio_imbalance":
-        lines += ["", f"The paper's objective in our solver (`bfio_imbalance`, `objective=\"imbalance\"`) over the "
-                  f"same {other['cells_compared']} cells: median imbalance ratio {other['median']['imbalance']:.3f}, "
-                  f"median energy/token ratio {other['median']['energy_per_token']:.3f}; worse by more than 2% in "
-                  f"{other['cells_worse']} cells ({other.get('cells_worse_beyond_ci', 'n/a')} beyond the interval)."]
+                     f"{diag['solver']} / {diag['objective']} |" + "".join(cols))
+    for name, what in variants:
+        other = result.get("worst", {}).get(name)
+        if other:
+            lines += ["", f"`{name}` ({what}) over its {other['cells_compared']} cells: median "
+                      f"imbalance ratio {other['median']['imbalance']:.3f}, median energy/token ratio "
+                      f"{other['median']['energy_per_token']:.3f}; worse by more than 2% in {other['cells_worse']} "
+                      f"cells ({other.get('cells_worse_beyond_ci', 'n/a')} beyond the interval)."]
     return "\n".join(lines)
 
 

@@ -198,26 +198,38 @@ def test_defaults_bullet_counts_the_cells_where_an_option_does_worse() -> None:
 def test_battery_breakdown_groups_cells_by_workers_and_horizon() -> None:
     """Two groups worked by hand: (G = 16, H = 0) holds a loss beyond the noise (1.10 ± 0.01, diagnosed an
     objective fault) and a win (0.90), so its median is 1.000 with one losing cell; (G = 64, H = 20) holds one
-    win within the noise and no run of the paper's objective; in (16, 0) the paper's objective has ratios 1.3
-    and 1.0 (median 1.150, one cell worse); the paper-objective line quotes its own medians."""
+    win within the noise, no run of the paper's objective and an undiscounted run that loses (1.05); in (16, 0)
+    the paper's objective has ratios 1.3 and 1.0 (median 1.150, one cell worse) and the undiscounted objective
+    did not run; each variant's line quotes its own medians."""
     def ratios(imb: tuple[float, float]) -> dict:
         return {"imbalance": {"mean_ci95": (1.0, 0.0), "ratio_to_bfio_paper": imb},
                 "energy_per_token": {"mean_ci95": (1.0, 0.0), "ratio_to_bfio_paper": (1.0, 0.0)}}
 
-    def cell(G: int, H: int, imb: tuple[float, float], diagnosis: str, paper_obj: float | None = None) -> dict:
+    def cell(G: int, H: int, imb: tuple[float, float], diagnosis: str, paper_obj: float | None = None,
+             undiscounted: float | None = None) -> dict:
         pols = {"bfio_paper": ratios((1.0, 0.0)), "bfio": ratios(imb)}
         if paper_obj is not None:
             pols["bfio_imbalance"] = ratios((paper_obj, 0.0))
+        if undiscounted is not None:
+            pols["bfio_undiscounted"] = ratios((undiscounted, 0.0))
         return {"cell": {"workload": "w", "G": G, "B": 16, "H": H}, "policies": pols,
                 "diagnosis": {"bfio": diagnosis}}
 
-    result = {"cells": [cell(64, 20, (0.95, 0.2), "none"), cell(16, 0, (1.10, 0.01), "objective", 1.3),
-                        cell(16, 0, (0.90, 0.0), "none", 1.0)],
+    result = {"cells": [cell(64, 20, (0.95, 0.2), "none", undiscounted=1.05),
+                        cell(16, 0, (1.10, 0.01), "objective", 1.3), cell(16, 0, (0.90, 0.0), "none", 1.0)],
               "worst": {"bfio_imbalance": {"cells_compared": 3, "cells_worse": 2, "cells_worse_beyond_ci": 1,
-                                           "median": {"imbalance": 1.25, "energy_per_token": 1.01}}}}
+                                           "median": {"imbalance": 1.25, "energy_per_token": 1.01}},
+                        "bfio_undiscounted": {"cells_compared": 1, "cells_worse": 1, "cells_worse_beyond_ci": 0,
+                                              "median": {"imbalance": 1.05, "energy_per_token": 1.0}}}}
     text = battery_breakdown(result)
-    rows = [line for line in text.splitlines() if line.startswith("| 16 ") or line.startswith("| 64 ")]
-    assert rows == ["| 16 | 0 | 2 | 1.000 | 1.000 | 1 | 1 | 0 / 1 | 1.150 | 1 |",
-                    "| 64 | 20 | 1 | 0.950 | 1.000 | 0 | 0 | 0 / 0 | – | – |"]
-    assert "median imbalance ratio 1.250, median energy/token ratio 1.010; worse by more than 2% in 2 cells " \
+    lines = text.splitlines()
+    rows = [line for line in lines if line.startswith("| 16 ") or line.startswith("| 64 ")]
+    assert rows == ["| 16 | 0 | 2 | 1.000 | 1.000 | 1 | 1 | 0 / 1 | – | – | 1.150 | 1 |",
+                    "| 64 | 20 | 1 | 0.950 | 1.000 | 0 | 0 | 0 / 0 | 1.050 | 1 | – | – |"]
+    header = next(line for line in lines if line.startswith("| G |"))
+    assert header.count("|") - 1 == 12 and header.index("`bfio_undiscounted`") < header.index("`bfio_imbalance`")
+    assert "`bfio_imbalance` (the paper's objective in our solver, `objective=\"imbalance\"`) over its 3 cells: " \
+           "median imbalance ratio 1.250, median energy/token ratio 1.010; worse by more than 2% in 2 cells " \
            "(1 beyond the interval)" in text
+    assert "`bfio_undiscounted` (the step-time objective without its discount, `discount=1.0`; H > 0 only) over " \
+           "its 1 cells: median imbalance ratio 1.050" in text
