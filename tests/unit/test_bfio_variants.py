@@ -166,3 +166,23 @@ def test_weighted_masses_by_hand() -> None:
     assert area.tolist() == [74, 40]
     got = age_credits(np.array([0, 2], np.int64), np.array([10, 10], np.int64), np.array([5, 1], np.int64), wh, 1.0)
     assert got.tolist() == [74, 0]
+
+
+def test_discount_reaches_the_solver_at_h_above_zero() -> None:
+    """At H > 0 the config's γ is what the solver uses: ``solve_fast`` with γ = 0.3 equals the undiscounted
+    config given γ = 0.3's weights explicitly, and on some of these random epochs γ = 0.3 and γ = 1 decide
+    differently (so a solver that dropped the weights would be caught)."""
+    from lbtheory.policies.bfio_fast import horizon_weights
+
+    rng = np.random.default_rng(11)
+    differ = 0
+    for _ in range(60):
+        G, n, H = int(rng.integers(2, 6)), int(rng.integers(3, 20)), int(rng.integers(3, 12))
+        P = EpochProblem.from_arrays(loads=rng.integers(0, 500, G), free=rng.integers(1, 4, G),
+                                     prompt=rng.integers(1, 300, n), predicted=rng.integers(1, 2 * H, n),
+                                     horizon=H)
+        got = solve_fast(P, BFIOConfig(horizon=H, discount=0.3))
+        explicit = solve_fast(P, BFIOConfig(horizon=H, discount=1.0), weights=horizon_weights(H, 0.3))
+        np.testing.assert_array_equal(got, explicit)
+        differ += not np.array_equal(got, solve_fast(P, BFIOConfig(horizon=H, discount=1.0)))
+    assert differ > 0
