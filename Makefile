@@ -93,7 +93,7 @@ reference_runs:
 RERUN_REST := $(filter-out energy_map bfio_battery bench_% claims,$(basename $(notdir $(wildcard results/full/*.json))))
 rerun-full:  ## REFERENCE=DIR [REFERENCE_PYTHON=...]: every committed result at this commit, then the check
 	@test -n "$(REFERENCE)" || { echo "rerun-full: give REFERENCE=DIR, a checkout of Echoscd/Load-Balancing-Release (for reference_runs and bench_cli)"; exit 2; }
-	@git diff --quiet HEAD -- lbtheory experiments || { echo "rerun-full: commit lbtheory/ and experiments/ first: results must come from committed code"; exit 2; }
+	@git diff --quiet HEAD -- . ':!results' ':!paper/figures' ':!paper/variables' || { echo "rerun-full: commit every tracked change first (results record -dirty for any, as lbtheory.provenance.git_revision does; do not edit tracked files while it runs)"; exit 2; }
 	@$(REFERENCE_PYTHON) -c "import numpy, pandas, matplotlib, joblib, tqdm" 2>/dev/null || { echo "rerun-full: $(REFERENCE_PYTHON) cannot import what the authors' simulator needs (numpy, pandas, matplotlib, joblib, tqdm: pip install -r $(REFERENCE)/requirements.txt); give REFERENCE_PYTHON=..."; exit 2; }
 	@start=$$(date +%s); \
 	$(MAKE) -j3 --no-print-directory FULL=1 lane-energy lane-battery lane-rest && \
