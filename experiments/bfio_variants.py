@@ -61,9 +61,12 @@ def main() -> None:
     ap.add_argument("--B", type=_ints, default=[72])
     ap.add_argument("--H", type=_ints, default=[140])
     ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--pool-factor", type=int, default=4, help="the window R = k·G (default 4, the battery's)")
     ap.add_argument("--variants", default="default,cp,cp_g07")
     ap.add_argument("--out", type=Path, default=Path("/tmp/bfio_variants.json"))
     args = ap.parse_args()
+    if args.pool_factor < 1:
+        raise SystemExit(f"bfio_variants: --pool-factor must be >= 1, got {args.pool_factor}")
     names = [v for v in args.variants.split(",") if v]
     unknown = sorted(set(names) - set(VARIANTS))
     if unknown:
@@ -83,12 +86,13 @@ def main() -> None:
             for B in args.B:
                 for H in args.H:
                     cell = Cell(w, G, B, H, max(4000, 10 * G * B))
+                    pool = args.pool_factor * G
                     cells.append(cell)
                     runs = [("bfio_paper", "bfio_paper", (("horizon", H),))]
                     runs += [(v, "bfio", (("horizon", H), *VARIANTS[v])) for v in names]
                     for label, policy, params in runs:
                         for seed in seeds:
-                            specs.append(RunSpec(workers=G, slots=B, policy=policy, policy_params=params,
+                            specs.append(RunSpec(workers=G, slots=B, pool=pool, policy=policy, policy_params=params,
                                                  requests=cell.requests, seed=seed, **src))
                             keys.append((cell.label, label))
     t0 = time.perf_counter()
