@@ -16,13 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from _common import cache_dir
 
-from lbtheory.battery import MEASURES, Cell
+from lbtheory.battery import MEASURES, Cell, cell_specs
 from lbtheory.runs import RunSpec, resolve_trace
 from lbtheory.stats import mean_ci
 from lbtheory.sweep import run_sweep
@@ -76,25 +77,26 @@ def main() -> None:
     keys: list[tuple[str, str]] = []
     cells: list[Cell] = []
     for w in args.workloads.split(","):
-        src: dict[str, Any] = {"workload": w}
+        path = None
         if w.startswith("trace:"):
             path = resolve_trace(w.removeprefix("trace:"))
             if path is None:
                 raise SystemExit(f"bfio_variants: --workloads: trace {w} is not in ../shared/data")
-            src = {"workload": None, "trace": path, "trace_order": "resampled"}
         for G in args.G:
             for B in args.B:
                 for H in args.H:
                     cell = Cell(w, G, B, H, max(4000, 10 * G * B))
-                    pool = args.pool_factor * G
                     cells.append(cell)
-                    runs = [("bfio_paper", "bfio_paper", (("horizon", H),))]
-                    runs += [(v, "bfio", (("horizon", H), *VARIANTS[v])) for v in names]
-                    for label, policy, params in runs:
-                        for seed in seeds:
-                            specs.append(RunSpec(workers=G, slots=B, pool=pool, policy=policy, policy_params=params,
-                                                 requests=cell.requests, seed=seed, **src))
-                            keys.append((cell.label, label))
+                    # the battery's own bfio_paper runs of the cell (same requests per seed), at the asked window
+                    ref = [replace(spec, pool=args.pool_factor * G, meta={})
+                           for label, spec in cell_specs(cell, seeds, trace_path=path) if label == "bfio_paper"]
+                    for spec in ref:
+                        specs.append(spec)
+                        keys.append((cell.label, "bfio_paper"))
+                    for v in names:
+                        for spec in ref:
+                            specs.append(replace(spec, policy="bfio", policy_params=(("horizon", H), *VARIANTS[v])))
+                            keys.append((cell.label, v))
     t0 = time.perf_counter()
     out = run_sweep(specs, cache_dir=cache_dir("bfio_variants"), desc="variants")
     per_cell: dict[str, dict[str, list[dict[str, Any]]]] = {}
@@ -110,7 +112,7 @@ def main() -> None:
             f"{table[cell.label][v]['imbalance'][0]:>9.3f} ±{table[cell.label][v]['imbalance'][1]:.3f} "
             f"{table[cell.label][v]['energy_per_token'][0]:>10.3f}" for v in names), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"seeds": seeds, "variants": {v: dict(VARIANTS[v]) for v in names},
+    args.out.write_text(json.dumps({"seeds": seeds, "pool_factor": args.pool_factor, "variants": {v: dict(VARIANTS[v]) for v in names},
                                     "wall_s": time.perf_counter() - t0, "cells": table}, indent=1))
     print(f"wrote {args.out} ({time.perf_counter() - t0:.0f} s)")
 
